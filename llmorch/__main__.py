@@ -1,0 +1,5 @@
+"""Entry point for `python -m llmorch`."""
+
+from llmorch.cli.app import main
+
+main()

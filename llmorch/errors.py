@@ -1,0 +1,73 @@
+"""Errors a user can hit. Each kind maps to one exit code; the CLI prints the message, not a traceback."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class LlmorchError(Exception):
+    """Base of every expected failure: a one-line message for humans plus an optional hint."""
+
+    exit_code: ClassVar[int] = 1
+    kind: ClassVar[str] = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if self.hint is None else f"{self.message} ({self.hint})"
+
+
+class ConfigError(LlmorchError):
+    """The configuration file, environment or flags are invalid."""
+
+    exit_code = 3
+    kind = "config"
+
+
+class LlmUnreachableError(LlmorchError):
+    """The model server cannot be reached at all (refused, DNS, timeout on connect)."""
+
+    exit_code = 4
+    kind = "llm_unreachable"
+
+
+class LlmError(LlmorchError):
+    """The model server answered, but with an error (auth, unknown model, context too long, 5xx)."""
+
+    exit_code = 5
+    kind = "llm"
+
+
+class RetrievalError(LlmorchError):
+    """The vector store failed: missing collection, busy index, schema mismatch."""
+
+    exit_code = 6
+    kind = "retrieval"
+
+
+class ToolError(LlmorchError):
+    """A tool was unknown, got invalid arguments, timed out or raised."""
+
+    exit_code = 7
+    kind = "tool"
+
+
+class IngestError(LlmorchError):
+    """Ingest could not run (no such path, index busy). Bad single files are skipped, not raised."""
+
+    exit_code = 8
+    kind = "ingest"
+
+
+class InterruptedRunError(LlmorchError):
+    """The user interrupted the run (Ctrl-C); 130 is the shell's convention for SIGINT."""
+
+    exit_code = 130
+    kind = "interrupted"
+
+
+USAGE_EXIT_CODE = 2
+"""Typer/Click's exit code for bad usage; documented here so every exit code lives in one place."""

@@ -1,0 +1,153 @@
+"""Logging through loguru: pretty on a TTY, JSON lines otherwise, trace/span ids, secrets redacted.
+
+Nothing is configured at import time; the CLI calls `configure_logging` once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from loguru import logger
+
+from llmorch import __version__
+
+if TYPE_CHECKING:
+    from loguru import Message, Record
+
+SERVICE_NAME = "llmorch"
+REDACTED = "[REDACTED]"
+
+# Patterns that carry credentials whatever their value: bearer tokens, api keys in text,
+# and OpenAI-style keys that were never configured (e.g. echoed back in a server error).
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)(authorization\s*[:=]\s*['\"]?\s*(?:bearer|basic)\s+)[^\s'\",}]+"),
+    re.compile(r"(?i)((?:api[_-]?key|x-api-key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
+)
+
+
+def new_trace_id() -> str:
+    """A W3C trace-context trace id: 16 random bytes as 32 lowercase hex digits."""
+    return secrets.token_hex(16)
+
+
+def new_span_id() -> str:
+    """A W3C trace-context span id: 8 random bytes as 16 lowercase hex digits."""
+    return secrets.token_hex(8)
+
+
+@contextmanager
+def trace_context(trace_id: str | None = None, **fields: Any) -> Iterator[str]:
+    """Bind a trace id (new unless given) to every log record made inside the block."""
+    tid = trace_id or new_trace_id()
+    with logger.contextualize(trace_id=tid, **fields):
+        yield tid
+
+
+@contextmanager
+def span_context(**fields: Any) -> Iterator[str]:
+    """Bind a fresh span id (and any extra fields) inside the current trace."""
+    sid = new_span_id()
+    with logger.contextualize(span_id=sid, **fields):
+        yield sid
+
+
+class Redactor:
+    """Replaces configured secrets and credential-shaped text with a marker."""
+
+    def __init__(self, secret_values: Sequence[str] = ()) -> None:
+        # Longest first, so a secret that contains another is replaced whole.
+        self._values = sorted({v for v in secret_values if len(v) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for value in self._values:
+            text = text.replace(value, REDACTED)
+        for pattern in _SECRET_PATTERNS:
+            text = pattern.sub(
+                lambda m: (m.group(1) if m.groups() else "") + REDACTED, text
+            )
+        return text
+
+
+def json_line(record: Record, redact: Redactor) -> str:
+    """One log record as a JSON object on one line (the fields log shippers index on)."""
+    extra = dict(record["extra"])
+    payload: dict[str, Any] = {
+        "time": record["time"].astimezone(UTC).isoformat(timespec="milliseconds"),
+        "level": record["level"].name,
+        "message": record["message"],
+        "component": extra.pop("component", record["name"]),
+        "trace_id": extra.pop("trace_id", None),
+        "span_id": extra.pop("span_id", None),
+        "service": SERVICE_NAME,
+        "version": __version__,
+    }
+    if extra:
+        payload["extra"] = extra
+    if record["exception"] is not None:
+        payload["exception"] = repr(record["exception"].value)
+    return redact(json.dumps(payload, default=str, ensure_ascii=False))
+
+
+class _JsonSink:
+    def __init__(self, stream: TextIO, redact: Redactor) -> None:
+        self._stream = stream
+        self._redact = redact
+
+    def __call__(self, message: Message) -> None:
+        self._stream.write(json_line(message.record, self._redact) + "\n")
+        self._stream.flush()
+
+
+class _RedactingTextSink:
+    def __init__(self, stream: TextIO, redact: Redactor) -> None:
+        self._stream = stream
+        self._redact = redact
+
+    def __call__(self, message: Message) -> None:
+        self._stream.write(self._redact(str(message)))
+        self._stream.flush()
+
+
+_PRETTY_FORMAT = (
+    "<green>{time:HH:mm:ss.SSS}</green> <level>{level: <7}</level> "
+    "<cyan>{extra[component]}</cyan> {message}"
+)
+
+
+def _add_component_default(record: Record) -> None:
+    record["extra"].setdefault("component", record["name"] or SERVICE_NAME)
+
+
+def configure_logging(
+    *,
+    level: str = "WARNING",
+    json_lines: bool | None = None,
+    file: Path | None = None,
+    secret_values: Sequence[str] = (),
+    stream: TextIO | None = None,
+) -> None:
+    """Replace all sinks: stderr (pretty on a TTY unless json_lines) and an optional JSON file."""
+    out = stream if stream is not None else sys.stderr
+    redact = Redactor(secret_values)
+    use_json = json_lines if json_lines is not None else not out.isatty()
+    logger.remove()
+    logger.configure(patcher=_add_component_default)
+    if use_json:
+        logger.add(_JsonSink(out, redact), level=level, format="{message}")
+    else:
+        logger.add(
+            _RedactingTextSink(out, redact), level=level, format=_PRETTY_FORMAT, colorize=True
+        )
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handle = file.open("a", encoding="utf-8")
+        logger.add(_JsonSink(handle, redact), level="DEBUG", format="{message}")

@@ -1,0 +1,1 @@
+"""Vector stores (Qdrant Edge embedded, Qdrant server) and hybrid search over indexed notes."""

@@ -1,0 +1,39 @@
+"""What a search asks and what it returns: the contract between retrieval, tools, workflows and CLI."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1)
+    limit: int = Field(default=6, ge=1, le=100)
+    tags: list[str] = Field(default_factory=list[str])
+    tag_mode: Literal["any", "all"] = "any"
+    path_prefix: str | None = None
+    score_threshold: float | None = None
+    collection: str | None = Field(default=None, description="Unset means the configured one.")
+
+
+class SearchHit(BaseModel):
+    """One matching chunk, with everything a citation needs."""
+
+    path: str
+    title: str
+    heading: str = Field(description="Heading path inside the note, e.g. 'Setup > Install'.")
+    snippet: str
+    text: str
+    score: float
+    tags: list[str] = Field(default_factory=list[str])
+    chunk_index: int = 0
+
+    def citation(self) -> str:
+        return f"{self.path}#{self.heading}" if self.heading else self.path
+
+
+class KnowledgeSearch(Protocol):
+    """Anything that answers a SearchRequest; the retrieval layer provides the real one."""
+
+    async def search(self, request: SearchRequest) -> list[SearchHit]: ...
