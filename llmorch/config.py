@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from llmorch import paths
@@ -22,6 +22,9 @@ from llmorch.errors import ConfigError
 ENV_PREFIX = "LLMORCH_"
 ENV_NESTED_DELIMITER = "__"
 CONFIG_ENV_VAR = "LLMORCH_CONFIG"
+
+UserPath = Annotated[Path, AfterValidator(lambda p: p.expanduser())]
+"""A path where `~` means the home directory, as users write it in YAML."""
 
 
 class _Section(BaseModel):
@@ -49,7 +52,7 @@ class EmbeddingSettings(_Section):
 
 class StoreSettings(_Section):
     kind: Literal["edge", "server"] = "edge"
-    path: Path | None = Field(
+    path: UserPath | None = Field(
         default=None, description="Edge shards directory; unset means <data dir>/qdrant."
     )
     url: str | None = None
@@ -61,7 +64,7 @@ class StoreSettings(_Section):
 
 
 class IngestSettings(_Section):
-    paths: list[Path] = Field(default_factory=list[Path])
+    paths: list[UserPath] = Field(default_factory=list[Path])
     include: list[str] = Field(default_factory=lambda: ["**/*.md", "**/*.markdown"])
     exclude: list[str] = Field(default_factory=list[str])
     chunk_size: int = Field(default=1200, ge=200, description="Target chunk size in characters.")
@@ -72,7 +75,7 @@ class IngestSettings(_Section):
 class ToolSettings(_Section):
     timeout_s: float = Field(default=30.0, gt=0)
     max_result_chars: int = Field(default=8000, ge=256)
-    note_roots: list[Path] = Field(
+    note_roots: list[UserPath] = Field(
         default_factory=list[Path],
         description="Folders read_note may read; unset means ingest.paths.",
     )
@@ -81,7 +84,7 @@ class ToolSettings(_Section):
 class LoggingSettings(_Section):
     level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "WARNING"
     json_lines: bool = Field(default=False, alias="json")
-    file: Path | None = None
+    file: UserPath | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -191,7 +194,9 @@ def load_config(
     path, required = resolve_config_file(config_file)
     if not path.exists():
         if required:
-            raise ConfigError(f"config file {path} does not exist", hint="run `llmorch config init`")
+            raise ConfigError(
+                f"config file {path} does not exist", hint="run `llmorch config init`"
+            )
         file_data: dict[str, Any] = {}
         used_file: Path | None = None
     else:

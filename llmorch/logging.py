@@ -9,11 +9,11 @@ import json
 import re
 import secrets
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from loguru import logger
 
@@ -28,7 +28,7 @@ REDACTED = "[REDACTED]"
 # Patterns that carry credentials whatever their value: bearer tokens, api keys in text,
 # and OpenAI-style keys that were never configured (e.g. echoed back in a server error).
 _SECRET_PATTERNS = (
-    re.compile(r"(?i)(authorization\s*[:=]\s*['\"]?\s*(?:bearer|basic)\s+)[^\s'\",}]+"),
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?\s*(?:bearer|basic)\s+)[^\s'\",}]+"),
     re.compile(r"(?i)((?:api[_-]?key|x-api-key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
 )
@@ -45,7 +45,7 @@ def new_span_id() -> str:
 
 
 @contextmanager
-def trace_context(trace_id: str | None = None, **fields: Any) -> Iterator[str]:
+def trace_context(trace_id: str | None = None, **fields: Any) -> Generator[str]:
     """Bind a trace id (new unless given) to every log record made inside the block."""
     tid = trace_id or new_trace_id()
     with logger.contextualize(trace_id=tid, **fields):
@@ -53,7 +53,7 @@ def trace_context(trace_id: str | None = None, **fields: Any) -> Iterator[str]:
 
 
 @contextmanager
-def span_context(**fields: Any) -> Iterator[str]:
+def span_context(**fields: Any) -> Generator[str]:
     """Bind a fresh span id (and any extra fields) inside the current trace."""
     sid = new_span_id()
     with logger.contextualize(span_id=sid, **fields):
@@ -71,10 +71,27 @@ class Redactor:
         for value in self._values:
             text = text.replace(value, REDACTED)
         for pattern in _SECRET_PATTERNS:
-            text = pattern.sub(
-                lambda m: (m.group(1) if m.groups() else "") + REDACTED, text
-            )
+            text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
         return text
+
+
+_SECRET_KEYS = re.compile(r"(?i)^(authorization|api[_-]?key|x-api-key|password|token|secret)$")
+
+
+def _scrub(value: Any, redact: Redactor) -> Any:
+    """Redact inside structured extras before serialising, where quoting would hide the patterns."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        mapping = cast("dict[Any, Any]", value)
+        return {
+            k: REDACTED if _SECRET_KEYS.match(str(k)) else _scrub(v, redact)
+            for k, v in mapping.items()
+        }
+    if isinstance(value, list | tuple):
+        items = cast("Sequence[Any]", value)
+        return [_scrub(v, redact) for v in items]
+    return redact(str(value)) if not isinstance(value, int | float | bool | None) else value
 
 
 def json_line(record: Record, redact: Redactor) -> str:
@@ -91,7 +108,8 @@ def json_line(record: Record, redact: Redactor) -> str:
         "version": __version__,
     }
     if extra:
-        payload["extra"] = extra
+        payload["extra"] = _scrub(extra, redact)
+    payload["message"] = redact(record["message"])
     if record["exception"] is not None:
         payload["exception"] = repr(record["exception"].value)
     return redact(json.dumps(payload, default=str, ensure_ascii=False))

@@ -1,0 +1,97 @@
+"""The `llmorch` command: global options, sub-command registration, and error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from llmorch import __version__
+from llmorch.cli import config_cmd, render
+from llmorch.cli.state import AppState
+from llmorch.errors import InterruptedRunError, LlmorchError
+
+
+class _LlmorchGroup(TyperGroup):
+    """Turns expected failures into one line on stderr and the documented exit code."""
+
+    # Typed Any: the base class takes the vendored click Context, which typer does not export.
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LlmorchError as exc:
+            _report(ctx, exc)
+            raise typer.Exit(exc.exit_code) from exc
+        except KeyboardInterrupt as exc:
+            _report(ctx, InterruptedRunError("interrupted"))
+            raise typer.Exit(InterruptedRunError.exit_code) from exc
+
+
+def _report(ctx: Any, exc: LlmorchError) -> None:
+    state = ctx.find_object(AppState)
+    if state is not None and state.verbosity > 0:
+        render.err().print(traceback.format_exc(), markup=False, highlight=False)
+    render.error(exc)
+
+
+app = typer.Typer(
+    name="llmorch",
+    cls=_LlmorchGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(config_cmd.app, name="config")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"llmorch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="YAML config file (default: $LLMORCH_CONFIG, else ~/.config/llmorch/config.yaml).",
+            dir_okay=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logs: -v info, -vv debug.")
+    ] = 0,
+    log_json: Annotated[
+        bool, typer.Option("--log-json", help="Logs as JSON lines on stderr, even on a terminal.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Local-first LLM orchestration over your own models and markdown notes.
+
+    Results go to stdout; logs and progress to stderr. Exit codes: 0 ok, 2 usage,
+    3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 130 interrupted.
+    """
+    ctx.obj = AppState(config_file=config, verbosity=verbose, log_json=log_json)
+
+
+def main() -> None:
+    # `--version` alone is answered before Typer is imported: it is what scripts and
+    # health checks call most, and Typer's import alone costs about 100 ms.
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        sys.stdout.write(f"llmorch {__version__}\n")
+        return
+    app()

@@ -1,0 +1,41 @@
+"""Per-invocation state from the global options; loads config and configures logging on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmorch.config import LoadedConfig, Settings, load_config
+
+_LEVEL_BY_VERBOSITY = {0: None, 1: "INFO", 2: "DEBUG"}
+
+
+@dataclass
+class AppState:
+    config_file: Path | None = None
+    verbosity: int = 0
+    log_json: bool = False
+    _loaded: LoadedConfig | None = field(default=None, init=False, repr=False)
+
+    def load(self, overrides: dict[str, Any] | None = None) -> LoadedConfig:
+        """Settings for this command (flags as overrides); logging is configured once, from them."""
+        if self._loaded is None or overrides:
+            self._loaded = load_config(self.config_file, overrides)
+            self._configure_logging(self._loaded.settings)
+        return self._loaded
+
+    @property
+    def settings(self) -> Settings:
+        return self.load().settings
+
+    def _configure_logging(self, settings: Settings) -> None:
+        from llmorch.logging import configure_logging
+
+        level = _LEVEL_BY_VERBOSITY.get(min(self.verbosity, 2)) or settings.logging.level
+        configure_logging(
+            level=level,
+            json_lines=True if (self.log_json or settings.logging.json_lines) else None,
+            file=settings.logging.file,
+            secret_values=settings.secret_values(),
+        )

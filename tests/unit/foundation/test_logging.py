@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from loguru import logger
+
+from llmorch import __version__
+from llmorch.logging import (
+    REDACTED,
+    configure_logging,
+    new_span_id,
+    new_trace_id,
+    span_context,
+    trace_context,
+)
+
+SECRET = "sk-configured-secret-value"
+
+
+@pytest.fixture(autouse=True)
+def restore_loguru() -> Iterator[None]:
+    yield
+    logger.remove()
+
+
+def lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_trace_and_span_ids_are_w3c_hex() -> None:
+    assert re.fullmatch(r"[0-9a-f]{32}", new_trace_id())
+    assert re.fullmatch(r"[0-9a-f]{16}", new_span_id())
+    assert new_trace_id() != new_trace_id()
+
+
+def test_json_lines_carry_the_documented_fields() -> None:
+    stream = io.StringIO()
+    configure_logging(level="INFO", json_lines=True, stream=stream)
+    with trace_context() as trace_id, span_context(component="ingest") as span_id:
+        logger.info("indexed {} notes", 3)
+    (record,) = lines(stream)
+    assert record["message"] == "indexed 3 notes"
+    assert record["level"] == "INFO"
+    assert record["component"] == "ingest"
+    assert (record["trace_id"], record["span_id"]) == (trace_id, span_id)
+    assert (record["service"], record["version"]) == ("llmorch", __version__)
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$", str(record["time"]))
+
+
+def test_non_tty_stream_gets_json_by_default() -> None:
+    stream = io.StringIO()
+    configure_logging(level="INFO", stream=stream)
+    logger.info("hello")
+    assert lines(stream)[0]["message"] == "hello"
+
+
+def test_level_filters_records() -> None:
+    stream = io.StringIO()
+    configure_logging(level="WARNING", json_lines=True, stream=stream)
+    logger.info("quiet")
+    logger.warning("loud")
+    assert [r["message"] for r in lines(stream)] == ["loud"]
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_secrets_never_reach_stderr_or_file(tmp_path: Path, json_lines: bool) -> None:
+    stream = io.StringIO()
+    log_file = tmp_path / "logs" / "llmorch.log"
+    configure_logging(
+        level="DEBUG",
+        json_lines=json_lines,
+        file=log_file,
+        secret_values=[SECRET],
+        stream=stream,
+    )
+    logger.debug("calling with key {}", SECRET)
+    logger.bind(headers={"Authorization": "Bearer tok-abcdef123"}).info("request")
+    logger.info("header Authorization: Bearer tok-abcdef123 sent")
+    logger.info('payload {"api_key": "unconfigured-key-42"}')
+    logger.warning("server echoed sk-abcdefghijklmnop")
+    for text in (stream.getvalue(), log_file.read_text(encoding="utf-8")):
+        assert SECRET not in text
+        assert "tok-abcdef123" not in text
+        assert "unconfigured-key-42" not in text
+        assert "sk-abcdefghijklmnop" not in text
+        assert text.count(REDACTED) >= 4
