@@ -1,0 +1,118 @@
+"""The conversation as typed values, and their wire form for OpenAI-compatible servers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
+
+
+class ToolCall(BaseModel):
+    """A call the model asked for; `arguments` is the raw JSON text as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+
+class SystemMessage(BaseModel):
+    role: Literal["system"] = "system"
+    content: str
+
+    def to_api(self) -> ChatCompletionMessageParam:
+        return {"role": "system", "content": self.content}
+
+
+class UserMessage(BaseModel):
+    role: Literal["user"] = "user"
+    content: str
+
+    def to_api(self) -> ChatCompletionMessageParam:
+        return {"role": "user", "content": self.content}
+
+
+class AssistantMessage(BaseModel):
+    """What the model said: visible text, tool calls, and reasoning kept apart from the answer."""
+
+    role: Literal["assistant"] = "assistant"
+    content: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list[ToolCall])
+    reasoning: str | None = Field(
+        default=None, description="<think> blocks and reasoning_content; never sent back."
+    )
+
+    def to_api(self) -> ChatCompletionMessageParam:
+        if not self.tool_calls:
+            return {"role": "assistant", "content": self.content or ""}
+        return {
+            "role": "assistant",
+            "content": self.content,
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in self.tool_calls
+            ],
+        }
+
+
+class ToolMessage(BaseModel):
+    """A tool's result (or its error, so the model can recover) answering one tool call."""
+
+    role: Literal["tool"] = "tool"
+    tool_call_id: str
+    name: str
+    content: str
+
+    def to_api(self) -> ChatCompletionMessageParam:
+        return {"role": "tool", "tool_call_id": self.tool_call_id, "content": self.content}
+
+
+Message = Annotated[
+    SystemMessage | UserMessage | AssistantMessage | ToolMessage, Field(discriminator="role")
+]
+
+
+class ToolDefinition(BaseModel):
+    """A tool as the model sees it: name, description and a JSON Schema for its arguments."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+    def to_api(self) -> ChatCompletionToolParam:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class Completion(BaseModel):
+    """One model turn: the assistant message plus why it stopped and what it cost."""
+
+    message: AssistantMessage
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    model: str = ""
