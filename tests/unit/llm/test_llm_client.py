@@ -1,0 +1,273 @@
+"""The client against a scripted OpenAI-compatible server: requests, answers, failures."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import httpx2
+import pytest
+from scripted_llm import ClientFactory, ScriptedServer, chat_body, tool_call
+
+from llmorch.config import LlmSettings
+from llmorch.errors import LlmError, LlmUnreachableError
+from llmorch.llm.client import PLACEHOLDER_API_KEY, LlmClient
+from llmorch.llm.messages import (
+    AssistantMessage,
+    SystemMessage,
+    ToolCall,
+    ToolDefinition,
+    ToolMessage,
+    UserMessage,
+)
+
+QUESTION = [SystemMessage(content="be brief"), UserMessage(content="hi")]
+SEARCH = ToolDefinition(
+    name="search_knowledge_base",
+    description="Search notes.",
+    parameters={"type": "object", "properties": {"query": {"type": "string"}}},
+)
+
+
+async def test_complete_returns_text_usage_and_finish_reason(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply(chat_body("Hello there.", usage=(12, 3)))
+    async with make_client(model="m1") as client:
+        done = await client.complete(QUESTION)
+    assert done.message.content == "Hello there."
+    assert done.finish_reason == "stop"
+    assert done.usage is not None and done.usage.total_tokens == 15
+    sent = server.chat_requests[0]
+    assert sent["model"] == "m1"
+    assert sent["messages"] == [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "hi"},
+    ]
+    assert "tools" not in sent
+
+
+async def test_unset_model_resolves_to_the_first_listed_model_once(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.model_ids = ["first-model", "second-model"]
+    server.reply(chat_body("a"))
+    server.reply(chat_body("b"))
+    async with make_client() as client:
+        await client.complete(QUESTION)
+        await client.complete(QUESTION)
+    assert [r["model"] for r in server.chat_requests] == ["first-model", "first-model"]
+    assert sum(r.url.path.endswith("/models") for r in server.requests) == 1
+
+
+async def test_missing_api_key_sends_a_placeholder_and_a_set_key_is_sent(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply(chat_body("a"))
+    server.reply(chat_body("b"))
+    async with make_client(model="m") as client:
+        await client.complete(QUESTION)
+    async with make_client(model="m", api_key="sk-real-key-123") as client:
+        await client.complete(QUESTION)
+    auth = [r.headers["authorization"] for r in server.requests]
+    assert auth == [f"Bearer {PLACEHOLDER_API_KEY}", "Bearer sk-real-key-123"]
+
+
+async def test_tools_are_sent_as_functions_and_a_tool_name_forces_that_tool(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply(chat_body(None, tool_calls=[tool_call("search_knowledge_base", {"query": "x"})]))
+    async with make_client(model="m") as client:
+        done = await client.complete(QUESTION, tools=[SEARCH], tool_choice="search_knowledge_base")
+    sent = server.chat_requests[0]
+    assert sent["tools"][0]["function"]["name"] == "search_knowledge_base"
+    assert sent["tool_choice"] == {
+        "type": "function",
+        "function": {"name": "search_knowledge_base"},
+    }
+    assert done.message.tool_calls == [
+        ToolCall(id="call_1", name="search_knowledge_base", arguments='{"query": "x"}')
+    ]
+
+
+async def test_history_with_tool_calls_and_results_goes_out_in_openai_shape(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply(chat_body("done"))
+    history = [
+        *QUESTION,
+        AssistantMessage(
+            tool_calls=[ToolCall(id="c1", name="read_note", arguments='{"path": "a.md"}')],
+            reasoning="private thoughts",
+        ),
+        ToolMessage(tool_call_id="c1", name="read_note", content="note text"),
+    ]
+    async with make_client(model="m") as client:
+        await client.complete(history)
+    assistant, tool = server.chat_requests[0]["messages"][2:]
+    assert assistant == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "read_note", "arguments": '{"path": "a.md"}'},
+            }
+        ],
+    }
+    assert tool == {"role": "tool", "tool_call_id": "c1", "content": "note text"}
+
+
+async def test_embed_batches_requests_and_keeps_input_order(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    texts = ["a", "bb", "ccc", "dddd", "eeeee"]
+    async with make_client(model="embedder") as client:
+        vectors = await client.embed(texts, batch_size=2)
+    assert [v[0] for v in vectors] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    batches = [json.loads(r.content)["input"] for r in server.requests]
+    assert sorted(batches) == [["a", "bb"], ["ccc", "dddd"], ["eeeee"]]
+    assert all(json.loads(r.content)["encoding_format"] == "float" for r in server.requests)
+
+
+async def test_embed_of_nothing_makes_no_request(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    async with make_client(model="e") as client:
+        assert await client.embed([]) == []
+    assert server.requests == []
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_unreachable_server_says_which_url_and_what_to_start() -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    async with LlmClient(LlmSettings(base_url=url, model="m", max_retries=0)) as client:
+        with pytest.raises(LlmUnreachableError) as caught:
+            await client.complete(QUESTION)
+    assert str(caught.value).startswith(
+        f"cannot reach the LLM at {url} — is llama.cpp/Ollama running?"
+    )
+
+
+async def test_connect_errors_from_the_transport_map_to_unreachable(
+    make_client: ClientFactory, server: ScriptedServer
+) -> None:
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("connection refused", request=request)
+
+    server.chat_replies.append(refuse)
+    async with make_client(model="m") as client:
+        with pytest.raises(LlmUnreachableError):
+            await client.complete(QUESTION)
+
+
+async def test_read_timeout_names_the_limit_and_how_to_raise_it(
+    make_client: ClientFactory, server: ScriptedServer
+) -> None:
+    def slow(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ReadTimeout("timed out", request=request)
+
+    server.chat_replies.append(slow)
+    async with make_client(model="m", timeout_s=7) as client:
+        with pytest.raises(LlmError) as caught:
+            await client.complete(QUESTION)
+    assert not isinstance(caught.value, LlmUnreachableError)
+    assert "did not answer within 7s" in str(caught.value)
+    assert "llm.timeout_s" in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_rejected_key_points_at_the_api_key_setting(
+    status: int, server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply({"error": {"message": "Incorrect API key provided"}}, status=status)
+    async with make_client(model="m") as client:
+        with pytest.raises(LlmError) as caught:
+            await client.complete(QUESTION)
+    message = str(caught.value)
+    assert f"refused the API key ({status})" in message
+    assert "Incorrect API key provided" in message
+    assert "LLMORCH_LLM__API_KEY" in message
+
+
+async def test_unknown_model_lists_the_models_the_server_offers(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.model_ids = ["qwen3:4b", "llama3.2:3b"]
+    server.reply(
+        {"error": {"message": 'model "qwen9" not found, try pulling it first'}}, status=404
+    )
+    async with make_client(model="qwen9") as client:
+        with pytest.raises(LlmError) as caught:
+            await client.complete(QUESTION)
+    assert "model 'qwen9' is not available" in str(caught.value)
+    assert "the server offers: qwen3:4b, llama3.2:3b" in str(caught.value)
+
+
+async def test_context_overflow_says_the_conversation_is_too_long(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply(
+        {
+            "error": {
+                "message": "Requested tokens (9000) exceed context window of 2048",
+                "code": 400,
+            }
+        },
+        status=400,
+    )
+    async with make_client(model="m") as client:
+        with pytest.raises(LlmError) as caught:
+            await client.complete(QUESTION)
+    assert "too long for 'm''s context window" in str(caught.value)
+    assert "exceed context window of 2048" in str(caught.value)
+
+
+async def test_rate_limit_is_retried_honouring_retry_after(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply({"error": {"message": "slow down"}}, status=429, **{"retry-after-ms": "5"})
+    server.reply(chat_body("finally"))
+    async with make_client(model="m", max_retries=2) as client:
+        done = await client.complete(QUESTION)
+    assert done.message.content == "finally"
+    assert len(server.chat_requests) == 2
+
+
+async def test_server_errors_that_persist_fail_after_the_configured_retries(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    for _ in range(3):
+        server.reply(
+            {"error": {"message": "model crashed"}}, status=503, **{"retry-after": "0.001"}
+        )
+    async with make_client(model="m", max_retries=2) as client:
+        with pytest.raises(LlmError) as caught:
+            await client.complete(QUESTION)
+    assert len(server.chat_requests) == 3
+    assert "failed (503) after 2 retries: model crashed" in str(caught.value)
+
+
+async def test_persistent_rate_limit_says_so(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply({"error": {"message": "quota"}}, status=429, **{"retry-after-ms": "1"})
+    server.reply({"error": {"message": "quota"}}, status=429, **{"retry-after-ms": "1"})
+    async with make_client(model="m", max_retries=1) as client:
+        with pytest.raises(LlmError, match=r"rate limiting requests \(429\) after 1 retries"):
+            await client.complete(QUESTION)
+
+
+async def test_server_listing_no_models_asks_for_llm_model(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.model_ids = []
+    async with make_client() as client:
+        with pytest.raises(LlmError, match="lists no models"):
+            await client.complete(QUESTION)

@@ -1,0 +1,134 @@
+"""Streaming: SSE chunks become text deltas, whole tool calls and usage at the end."""
+
+from __future__ import annotations
+
+import pytest
+from scripted_llm import ClientFactory, ScriptedServer, chunk
+
+from llmorch.errors import LlmError
+from llmorch.llm.messages import ToolCall, UserMessage
+from llmorch.llm.stream import ReasoningDelta, StreamDone, StreamEvent, TextDelta
+
+QUESTION = [UserMessage(content="hi")]
+
+
+async def _collect(client_factory: ClientFactory) -> list[StreamEvent]:
+    async with client_factory(model="m") as client:
+        return [event async for event in client.stream(QUESTION)]
+
+
+async def test_stream_yields_text_deltas_then_the_whole_turn_with_usage(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply_stream(
+        [
+            chunk({"role": "assistant", "content": ""}),
+            chunk({"content": "Hel"}),
+            chunk({"content": "lo"}),
+            chunk({}, finish_reason="stop"),
+            chunk(None, usage=(7, 2)),
+        ]
+    )
+    events = await _collect(make_client)
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["Hel", "lo"]
+    done = events[-1]
+    assert isinstance(done, StreamDone)
+    assert done.completion.message.content == "Hello"
+    assert done.completion.finish_reason == "stop"
+    assert done.completion.usage is not None and done.completion.usage.total_tokens == 9
+    assert server.chat_requests[0]["stream_options"] == {"include_usage": True}
+
+
+async def test_tool_call_deltas_are_assembled_into_whole_calls(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply_stream(
+        [
+            chunk(
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": "call_a",
+                            "type": "function",
+                            "function": {"name": "search_knowledge_base", "arguments": ""},
+                        }
+                    ],
+                }
+            ),
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"query": '}}]}),
+            chunk(
+                {
+                    "tool_calls": [
+                        {"index": 0, "function": {"arguments": '"tea"}'}},
+                        {
+                            "index": 1,
+                            "id": "call_b",
+                            "type": "function",
+                            "function": {"name": "read_note", "arguments": '{"path"'},
+                        },
+                    ]
+                }
+            ),
+            chunk({"tool_calls": [{"index": 1, "function": {"arguments": ': "a.md"}'}}]}),
+            chunk({}, finish_reason="tool_calls"),
+        ]
+    )
+    events = await _collect(make_client)
+    done = events[-1]
+    assert isinstance(done, StreamDone)
+    assert done.completion.message.tool_calls == [
+        ToolCall(id="call_a", name="search_knowledge_base", arguments='{"query": "tea"}'),
+        ToolCall(id="call_b", name="read_note", arguments='{"path": "a.md"}'),
+    ]
+    assert done.completion.finish_reason == "tool_calls"
+    assert not [e for e in events if isinstance(e, TextDelta)]
+
+
+async def test_think_block_split_across_chunks_is_streamed_as_reasoning_not_text(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply_stream(
+        [
+            chunk({"content": "<thi"}),
+            chunk({"content": "nk>\nThe user greets"}),
+            chunk({"content": " me.</th"}),
+            chunk({"content": "ink>\n\nHi "}),
+            chunk({"content": "there"}, finish_reason="stop"),
+        ]
+    )
+    events = await _collect(make_client)
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert text == "Hi there"
+    assert "The user greets me." in reasoning
+    done = events[-1]
+    assert isinstance(done, StreamDone)
+    assert done.completion.message.content == "Hi there"
+    assert done.completion.message.reasoning == "The user greets me."
+
+
+async def test_reasoning_content_deltas_stream_as_reasoning(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply_stream(
+        [
+            chunk({"reasoning_content": "Let me think."}),
+            chunk({"content": "Four."}, finish_reason="stop"),
+        ]
+    )
+    events = await _collect(make_client)
+    assert ReasoningDelta("Let me think.") in events
+    done = events[-1]
+    assert isinstance(done, StreamDone)
+    assert done.completion.message.reasoning == "Let me think."
+    assert done.completion.message.content == "Four."
+
+
+async def test_a_failing_stream_raises_the_mapped_error(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.reply({"error": {"message": "bad key"}}, status=401)
+    with pytest.raises(LlmError, match="refused the API key"):
+        await _collect(make_client)
