@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from llmorch import __version__
-from llmorch.cli import config_cmd, render
+from llmorch.cli import config_cmd, render, search_cmd
 from llmorch.cli.state import AppState
 from llmorch.errors import InterruptedRunError, LlmorchError
 
@@ -46,6 +46,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("search")(search_cmd.search)
 app.add_typer(config_cmd.app, name="config")
 
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from llmorch.errors import LlmorchError
+
+if TYPE_CHECKING:
+    from llmorch.retrieval.hits import SearchHit
 
 
 @cache
@@ -47,4 +50,18 @@ def settings_table(rows: list[tuple[str, Any, str]], file: Path | None) -> None:
     table.add_column("source", style="dim")
     for key, value, source in rows:
         table.add_row(key, escape(json.dumps(value, default=str)), escape(source))
+    out().print(table)
+
+
+def hits_table(hits: list[SearchHit], query: str) -> None:
+    if not hits:
+        err().print(f"no notes match {query!r}", markup=False, highlight=False)
+        return
+    table = Table(expand=False, show_lines=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("score", justify="right")
+    table.add_column("note", style="cyan", overflow="fold")
+    table.add_column("snippet", overflow="fold")
+    for n, hit in enumerate(hits, 1):
+        table.add_row(str(n), f"{hit.score:.3f}", escape(hit.citation()), escape(hit.snippet))
     out().print(table)

@@ -1,0 +1,27 @@
+"""Options several commands share, declared once so their names and help never drift apart."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+CollectionOption = Annotated[
+    str | None,
+    typer.Option("--collection", help="Collection to use (default: store.collection)."),
+]
+TagsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tags", "-t", help="Only notes with one of these tags (repeat or comma-separate)."
+    ),
+]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", "-m", help="Model name (default: llm.model).")
+]
+
+
+def split_tags(values: list[str] | None) -> list[str]:
+    """`--tags a,b --tags c` as ['a', 'b', 'c'], with a leading '#' dropped as Obsidian users type it."""
+    tags = [t.strip().lstrip("#") for value in values or [] for t in value.split(",")]
+    return [t for t in tags if t]

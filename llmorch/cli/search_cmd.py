@@ -1,0 +1,44 @@
+"""`llmorch search`: retrieval only, no model needed; hits as a table or JSON."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from llmorch.cli import render
+from llmorch.cli.options import CollectionOption, TagsOption, split_tags
+from llmorch.cli.state import AppState
+
+if TYPE_CHECKING:
+    from llmorch.retrieval.hits import SearchHit
+
+
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for.", show_default=False)],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="Hits to show.")] = 8,
+    tags: TagsOption = None,
+    collection: CollectionOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Search the indexed notes (BM25, plus dense vectors when an embedder is configured).
+
+    Example: llmorch search "backup schedule" --tags homelab --limit 5
+    """
+    from llmorch.retrieval.hits import SearchRequest
+    from llmorch.workflows.runtime import Runtime
+
+    settings = ctx.ensure_object(AppState).settings
+    request = SearchRequest(query=query, limit=limit, tags=split_tags(tags))
+
+    async def run() -> list[SearchHit]:
+        async with Runtime(settings, collection=collection) as runtime:
+            return await runtime.search(request)
+
+    hits = asyncio.run(run())
+    if as_json:
+        render.print_json([hit.model_dump(exclude={"text"}) for hit in hits])
+        return
+    render.hits_table(hits, query)

@@ -1,0 +1,76 @@
+"""Numbered sources: the passages a model sees as [n], and the citations an answer's [n] marks point at."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pydantic import BaseModel, Field
+
+from llmorch.retrieval.hits import SearchHit
+
+_MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+class Source(BaseModel):
+    """One retrieved chunk under the number the model was shown."""
+
+    n: int = Field(ge=1)
+    path: str
+    title: str
+    heading: str
+    score: float
+    snippet: str
+    text: str = Field(exclude=True, description="The passage itself; kept out of --json output.")
+    cited: bool = Field(default=False, description="Whether the answer carries this source's mark.")
+
+    @property
+    def citation(self) -> str:
+        return f"{self.path}#{self.heading}" if self.heading else self.path
+
+
+class SourceList:
+    """Sources in the order they were first seen; the same chunk found twice keeps its first number."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, str, int], Source] = {}
+
+    def add(self, hits: Iterable[SearchHit]) -> list[Source]:
+        """Number new hits after the existing ones; return the sources for `hits`, in order."""
+        added: list[Source] = []
+        for hit in hits:
+            key = (hit.path, hit.heading, hit.chunk_index)
+            source = self._by_key.get(key)
+            if source is None:
+                source = Source(
+                    n=len(self._by_key) + 1,
+                    path=hit.path,
+                    title=hit.title,
+                    heading=hit.heading,
+                    score=hit.score,
+                    snippet=hit.snippet,
+                    text=hit.text,
+                )
+                self._by_key[key] = source
+            added.append(source)
+        return added
+
+    @property
+    def sources(self) -> list[Source]:
+        return list(self._by_key.values())
+
+
+def passages_block(sources: Iterable[Source]) -> str:
+    """The passages as the model reads them: number, where it comes from, then the text."""
+    return "\n\n".join(f"[{s.n}] {s.citation}\n{s.text.strip()}" for s in sources)
+
+
+def cited_numbers(answer: str) -> set[int]:
+    """Every n the answer marks as [n] or [n, m]."""
+    return {int(n) for group in _MARK.findall(answer) for n in group.split(",")}
+
+
+def mark_cited(sources: list[Source], answer: str) -> list[Source]:
+    """The same sources with `cited` set from the answer's marks."""
+    marks = cited_numbers(answer)
+    return [s.model_copy(update={"cited": s.n in marks}) for s in sources]
