@@ -1,0 +1,428 @@
+# NixOS module `services.llmorch`: scheduled ingest and scheduled questions as hardened oneshot units.
+# Settings become a YAML file in the store; API keys stay out of it (environmentFile or LoadCredential).
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  inherit (lib)
+    attrNames
+    concatMapStrings
+    concatStringsSep
+    filterAttrs
+    literalExpression
+    mapAttrs'
+    mapAttrsToList
+    mkEnableOption
+    mkIf
+    mkOption
+    mkPackageOption
+    nameValuePair
+    optional
+    optionalAttrs
+    types
+    ;
+
+  cfg = config.services.llmorch;
+  yaml = pkgs.formats.yaml { };
+
+  # `externalPath` (absolute, never copied to the store) only exists in recent nixpkgs; older ones get a
+  # plain string, which is not copied to the store either.
+  externalPath = types.externalPath or types.str;
+
+  # The environment variable llmorch reads each API key from, keyed by the credential's short name.
+  apiKeyEnv = {
+    llm = "LLMORCH_LLM__API_KEY";
+    embedding = "LLMORCH_EMBEDDING__API_KEY";
+    store = "LLMORCH_STORE__API_KEY";
+  };
+  credentialName = name: "${name}-api-key";
+  credentials = filterAttrs (_: file: file != null) cfg.apiKeyFiles;
+
+  configFile = yaml.generate "llmorch.yaml" cfg.settings;
+
+  # systemd hands LoadCredential= files over in $CREDENTIALS_DIRECTORY; llmorch reads keys from the
+  # environment, so this exports each one and then runs the real command.
+  loadCredentials = pkgs.writeShellScript "llmorch-load-credentials" ''
+    set -eu
+    ${concatMapStrings (name: ''
+      ${apiKeyEnv.${name}}=$(<"$CREDENTIALS_DIRECTORY/${credentialName name}")
+      export ${apiKeyEnv.${name}}
+    '') (attrNames credentials)}
+    exec "$@"
+  '';
+
+  # ExecStart= is not a shell line: systemd splits on spaces and expands % specifiers and $VARIABLES,
+  # so anything beyond plain words and paths is double-quoted and escaped the way systemd reads it.
+  systemdArg =
+    arg:
+    if builtins.match "[A-Za-z0-9_./:@+=,-]+" arg != null then
+      arg
+    else
+      "\""
+      + lib.replaceStrings [ "\\" "\"" "\n" "%" "$" ] [ "\\\\" "\\\"" "\\n" "%%" "$$" ] arg
+      + "\"";
+
+  command =
+    args:
+    concatStringsSep " " (
+      optional (credentials != { }) "${loadCredentials}"
+      ++ [
+        (lib.getExe cfg.package)
+        "--config"
+        "${configFile}"
+      ]
+      ++ map systemdArg args
+    );
+
+  vaultPaths = lib.unique (cfg.ingest.paths ++ cfg.settings.ingest.paths ++ cfg.settings.tools.note_roots);
+
+  # Only remote servers need the network to be up; BM25-only ingest into an embedded shard does not.
+  ingestNeedsNetwork = cfg.settings.embedding != null || cfg.settings.store.kind == "server";
+
+  hardening = {
+    DynamicUser = true;
+    StateDirectory = "llmorch";
+    StateDirectoryMode = "0700";
+    CacheDirectory = "llmorch";
+    CacheDirectoryMode = "0700";
+    UMask = "0077";
+    # Home directories are replaced by an empty tmpfs; only the vault folders come back, read-only.
+    ProtectHome = "tmpfs";
+    ProtectSystem = "strict";
+    PrivateTmp = true;
+    PrivateDevices = true;
+    NoNewPrivileges = true;
+    ProtectKernelTunables = true;
+    ProtectKernelModules = true;
+    ProtectKernelLogs = true;
+    ProtectControlGroups = true;
+    ProtectClock = true;
+    ProtectHostname = true;
+    ProtectProc = "invisible";
+    ProcSubset = "pid";
+    RestrictAddressFamilies = [
+      "AF_UNIX"
+      "AF_INET"
+      "AF_INET6"
+    ];
+    RestrictNamespaces = true;
+    RestrictRealtime = true;
+    RestrictSUIDSGID = true;
+    LockPersonality = true;
+    # MemoryDenyWriteExecute stays off: libffi closures used through cffi/ctypes need W+X pages.
+    SystemCallArchitectures = "native";
+    SystemCallFilter = [
+      "@system-service"
+      "~@privileged"
+    ];
+    CapabilityBoundingSet = "";
+    AmbientCapabilities = "";
+    DevicePolicy = "closed";
+  };
+
+  mkService =
+    {
+      description,
+      args,
+      needsNetwork,
+      extraConfig ? { },
+    }:
+    {
+      inherit description;
+      after = optional needsNetwork "network-online.target";
+      wants = optional needsNetwork "network-online.target";
+      # llmorch follows the XDG directories: data and state land in StateDirectory, cache in CacheDirectory.
+      environment = {
+        XDG_DATA_HOME = "/var/lib";
+        XDG_STATE_HOME = "/var/lib";
+        XDG_CACHE_HOME = "/var/cache";
+        HOME = "/var/lib/llmorch";
+      };
+      serviceConfig =
+        hardening
+        // {
+          Type = "oneshot";
+          ExecStart = command args;
+        }
+        // optionalAttrs (vaultPaths != [ ]) { BindReadOnlyPaths = vaultPaths; }
+        // optionalAttrs (cfg.supplementaryGroups != [ ]) { SupplementaryGroups = cfg.supplementaryGroups; }
+        // optionalAttrs (cfg.environmentFile != null) { EnvironmentFile = cfg.environmentFile; }
+        // optionalAttrs (credentials != { }) {
+          LoadCredential = mapAttrsToList (name: file: "${credentialName name}:${file}") credentials;
+        }
+        // extraConfig;
+    };
+
+  mkTimer = description: schedule: {
+    inherit description;
+    wantedBy = [ "timers.target" ];
+    timerConfig = {
+      OnCalendar = schedule;
+      Persistent = true;
+    };
+  };
+
+  jobUnit = name: "llmorch-job-${name}";
+
+  jobModule = {
+    options = {
+      query = mkOption {
+        type = types.str;
+        description = "The question passed to `llmorch ask -q`.";
+        example = "What did I plan for today? Answer as a short checklist.";
+      };
+      schedule = mkOption {
+        type = types.str;
+        description = "When to ask, as a systemd calendar expression (see {manpage}`systemd.time(7)`).";
+        example = "Mon..Fri 07:30";
+      };
+      mode = mkOption {
+        type = types.enum [
+          "rag"
+          "agent"
+        ];
+        default = "rag";
+        description = "`rag` answers from retrieved notes in one call; `agent` lets the model call tools.";
+      };
+      outputFile = mkOption {
+        type = types.nullOr externalPath;
+        default = null;
+        example = "/srv/notes/Inbox/morning-brief.md";
+        description = ''
+          File the answer is written to (replaced on every run). Its folder is created if missing.
+          Unset: the answer goes to the journal.
+        '';
+      };
+    };
+  };
+
+  settingsSection =
+    options:
+    mkOption {
+      type = types.submodule {
+        freeformType = yaml.type;
+        inherit options;
+      };
+      default = { };
+      description = "See the llmorch configuration reference; keys not listed here are passed through.";
+    };
+in
+{
+  options.services.llmorch = {
+    enable = mkEnableOption "llmorch, scheduled ingest of markdown notes and scheduled LLM questions";
+
+    package = mkPackageOption pkgs "llmorch" { };
+
+    settings = mkOption {
+      default = { };
+      description = ''
+        llmorch configuration, written as YAML to the Nix store and passed with `--config`.
+        Never put API keys here: use {option}`services.llmorch.apiKeyFiles` or
+        {option}`services.llmorch.environmentFile`.
+      '';
+      example = literalExpression ''
+        {
+          llm = { base_url = "http://gpu-box:8080/v1"; model = "qwen3-8b"; };
+          embedding = { base_url = "http://gpu-box:8081/v1"; model = "bge-m3"; };
+        }
+      '';
+      type = types.submodule {
+        freeformType = yaml.type;
+        options = {
+          llm = settingsSection {
+            base_url = mkOption {
+              type = types.str;
+              default = "http://127.0.0.1:8080/v1";
+              description = "OpenAI-compatible endpoint of the chat model.";
+            };
+            model = mkOption {
+              type = types.nullOr types.str;
+              default = null;
+              description = "Model name; null means the first model the server lists.";
+            };
+          };
+          embedding = mkOption {
+            type = types.nullOr (
+              types.submodule {
+                freeformType = yaml.type;
+                options = {
+                  base_url = mkOption {
+                    type = types.str;
+                    description = "OpenAI-compatible endpoint serving embeddings.";
+                  };
+                  model = mkOption {
+                    type = types.str;
+                    description = "Embedding model name.";
+                  };
+                };
+              }
+            );
+            default = null;
+            description = "Dense embeddings for hybrid search; null means BM25 keyword search only.";
+          };
+          store = settingsSection {
+            kind = mkOption {
+              type = types.enum [
+                "edge"
+                "server"
+              ];
+              default = "edge";
+              description = "`edge`: embedded index under /var/lib/llmorch; `server`: a Qdrant server at `url`.";
+            };
+          };
+          ingest = settingsSection {
+            paths = mkOption {
+              type = types.listOf externalPath;
+              default = cfg.ingest.paths;
+              defaultText = literalExpression "config.services.llmorch.ingest.paths";
+              description = "Vault folders; also where the agent's note tools may read.";
+            };
+          };
+          tools = settingsSection {
+            note_roots = mkOption {
+              type = types.listOf externalPath;
+              default = [ ];
+              description = "Folders the agent may read notes from; empty means `ingest.paths`.";
+            };
+          };
+          logging = settingsSection {
+            level = mkOption {
+              type = types.enum [
+                "TRACE"
+                "DEBUG"
+                "INFO"
+                "SUCCESS"
+                "WARNING"
+                "ERROR"
+              ];
+              default = "INFO";
+              description = "Log level of the messages sent to the journal.";
+            };
+          };
+        };
+      };
+    };
+
+    apiKeyFiles = mkOption {
+      type = types.submodule {
+        options = lib.genAttrs (attrNames apiKeyEnv) (
+          name:
+          mkOption {
+            type = types.nullOr externalPath;
+            default = null;
+            description = "File holding the ${name} API key, handed over with systemd's LoadCredential=.";
+          }
+        );
+      };
+      default = { };
+      example = {
+        llm = "/run/secrets/llmorch-llm-key";
+      };
+      description = ''
+        Files holding API keys (for example from agenix or sops-nix). systemd copies them into the
+        unit's private credentials directory; they are read at start and never enter the Nix store.
+      '';
+    };
+
+    environmentFile = mkOption {
+      type = types.nullOr externalPath;
+      default = null;
+      example = "/run/secrets/llmorch.env";
+      description = ''
+        EnvironmentFile= for every llmorch unit, e.g. `LLMORCH_LLM__API_KEY=...`. Read by systemd at
+        start; it never enters the Nix store.
+      '';
+    };
+
+    supplementaryGroups = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "users" ];
+      description = "Groups the dynamic service user joins, e.g. to read a vault that is not world-readable.";
+    };
+
+    ingest = {
+      enable = mkEnableOption "a scheduled `llmorch ingest` of the vault folders";
+      paths = mkOption {
+        type = types.listOf externalPath;
+        default = [ ];
+        example = [ "/srv/notes" ];
+        description = "Folders to index; they are bind-mounted read-only into the units.";
+      };
+      schedule = mkOption {
+        type = types.str;
+        default = "daily";
+        example = "*-*-* 03:00";
+        description = "When to ingest, as a systemd calendar expression.";
+      };
+    };
+
+    jobs = mkOption {
+      type = types.attrsOf (types.submodule jobModule);
+      default = { };
+      description = "Questions asked on a schedule; each becomes `llmorch-job-<name>.service` and `.timer`.";
+    };
+  };
+
+  config = mkIf cfg.enable {
+    assertions = [
+      {
+        assertion = !cfg.ingest.enable || cfg.ingest.paths != [ ];
+        message = "services.llmorch.ingest.enable needs at least one folder in services.llmorch.ingest.paths.";
+      }
+      {
+        assertion = lib.all (name: builtins.match "[A-Za-z0-9_-]+" name != null) (attrNames cfg.jobs);
+        message = "services.llmorch.jobs names may only use letters, digits, '-' and '_' (they name systemd units).";
+      }
+    ]
+    ++ map (section: {
+      assertion = (cfg.settings.${section} or null) == null || (cfg.settings.${section}.api_key or null) == null;
+      message = "services.llmorch.settings.${section}.api_key would be world-readable in the Nix store; use services.llmorch.apiKeyFiles.${section} or environmentFile.";
+    }) (attrNames apiKeyEnv);
+
+    systemd.services =
+      optionalAttrs cfg.ingest.enable {
+        llmorch-ingest = mkService {
+          description = "llmorch: index the note vault";
+          args = [ "ingest" ] ++ cfg.ingest.paths;
+          needsNetwork = ingestNeedsNetwork;
+        };
+      }
+      // mapAttrs' (
+        name: job:
+        nameValuePair (jobUnit name) (mkService {
+          description = "llmorch: scheduled question '${name}'";
+          args = [
+            "ask"
+            "-q"
+            job.query
+            "--mode"
+            job.mode
+          ];
+          needsNetwork = true;
+          extraConfig = optionalAttrs (job.outputFile != null) {
+            # systemd opens the file outside the sandbox, so the service itself needs no write access.
+            StandardOutput = "truncate:${job.outputFile}";
+          };
+        })
+      ) cfg.jobs;
+
+    systemd.timers =
+      optionalAttrs cfg.ingest.enable {
+        llmorch-ingest = mkTimer "llmorch: index the note vault on schedule" cfg.ingest.schedule;
+      }
+      // mapAttrs' (
+        name: job: nameValuePair (jobUnit name) (mkTimer "llmorch: ask '${name}' on schedule" job.schedule)
+      ) cfg.jobs;
+
+    # systemd does not create the folder of a StandardOutput= file; "-" leaves an existing folder as it is.
+    systemd.tmpfiles.rules = lib.unique (
+      lib.concatMap (
+        job: optional (job.outputFile != null) "d ${dirOf job.outputFile} - - - -"
+      ) (lib.attrValues cfg.jobs)
+    );
+  };
+}

@@ -1,0 +1,416 @@
+"""The NixOS module, evaluated offline with nixpkgs' lib: the units a configuration really produces.
+
+Nix cannot build here, but `nix-instantiate` can evaluate nix/module.nix against stand-ins for the
+NixOS option trees (tests/nix/eval-module.nix), writing store files into a private store in tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmorch import paths
+from llmorch.config import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+EVAL_MODULE = Path(__file__).with_name("eval-module.nix")
+NIXPKGS_LIB_ENV = "LLMORCH_NIXPKGS_LIB"
+NIX_INSTANTIATE = shutil.which("nix-instantiate")
+
+pytestmark = pytest.mark.skipif(
+    NIX_INSTANTIATE is None, reason="nix-instantiate is not installed (run scripts/setup-nix)"
+)
+
+VAULT = "/srv/notes"
+HOME_VAULT = "/home/alice/Vault"
+INGEST = f"""
+  services.llmorch.ingest = {{
+    enable = true;
+    paths = [ "{VAULT}" "{HOME_VAULT}" ];
+    schedule = "*-*-* 03:00";
+  }};
+"""
+MORNING_JOB = """
+  services.llmorch.jobs.morning = {
+    query = "What is on my plate today?";
+    schedule = "Mon..Fri 07:30";
+    mode = "agent";
+    outputFile = "/srv/notes/Inbox/morning.md";
+  };
+"""
+
+
+def nixpkgs_lib() -> Path:
+    override = os.environ.get(NIXPKGS_LIB_ENV)
+    lib = Path(override) if override else REPO.parent / "shared" / "nix" / "nixpkgs-lib" / "lib"
+    if not (lib / "default.nix").is_file():
+        pytest.fail(
+            f"nixpkgs lib not found at {lib}; set {NIXPKGS_LIB_ENV} to a nixpkgs lib folder"
+        )
+    return lib
+
+
+def nix_env(home: Path) -> dict[str, str]:
+    """No daemon, no user cache: everything the evaluation writes stays under `home`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NIX_")}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / "cache"))
+    return env
+
+
+@dataclass
+class Evaluation:
+    services: dict[str, Any]
+    timers: dict[str, Any]
+    tmpfiles: list[str]
+    failed_assertions: list[str]
+    options: list[dict[str, str]]
+    store: Path
+
+    def exec_start(self, unit: str) -> list[str]:
+        return split_exec_start(self.services[unit]["serviceConfig"]["ExecStart"])
+
+    def store_file(self, store_path: str) -> Path:
+        assert store_path.startswith("/nix/store/"), store_path
+        return self.store / store_path.lstrip("/")
+
+    def store_texts(self) -> dict[str, str]:
+        files = (self.store / "nix" / "store").glob("*")
+        return {f.name: f.read_text(errors="replace") for f in files if f.is_file()}
+
+
+def split_exec_start(line: str) -> list[str]:
+    """Split an ExecStart= line the way systemd does for the quoting the module emits."""
+    return [word.replace("%%", "%").replace("$$", "$") for word in shlex.split(line)]
+
+
+class NixEval:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.store = workdir / "store"
+        self.count = 0
+
+    def run(self, config: str) -> subprocess.CompletedProcess[str]:
+        self.count += 1
+        config_file = self.workdir / f"configuration-{self.count}.nix"
+        config_file.write_text("{\n" + config + "\n}\n")
+        assert NIX_INSTANTIATE is not None
+        command = [
+            NIX_INSTANTIATE,
+            "--eval",
+            "--strict",
+            "--json",
+            "--read-write-mode",
+            "--store",
+            str(self.store),
+            "--option",
+            "build-users-group",
+            "",
+            str(EVAL_MODULE),
+            "--arg",
+            "nixpkgsLib",
+            str(nixpkgs_lib()),
+            "--arg",
+            "configFile",
+            str(config_file),
+        ]
+        return subprocess.run(
+            command, capture_output=True, text=True, env=nix_env(self.workdir), check=False
+        )
+
+    def __call__(self, config: str) -> Evaluation:
+        result = self.run(config)
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        return Evaluation(
+            services=data["services"],
+            timers=data["timers"],
+            tmpfiles=data["tmpfiles"],
+            failed_assertions=data["failedAssertions"],
+            options=data["options"],
+            store=self.store,
+        )
+
+
+@pytest.fixture
+def nix_eval(tmp_path: Path) -> NixEval:
+    return NixEval(tmp_path)
+
+
+def test_every_nix_file_parses(tmp_path: Path) -> None:
+    nix_files = sorted(
+        p for p in REPO.rglob("*.nix") if not p.relative_to(REPO).parts[0].startswith(".")
+    )
+    names = {str(p.relative_to(REPO)) for p in nix_files}
+    assert {"flake.nix", "nix/module.nix", "nix/package.nix"} <= names
+    assert NIX_INSTANTIATE is not None
+    for path in nix_files:
+        result = subprocess.run(
+            [NIX_INSTANTIATE, "--parse", str(path)],
+            capture_output=True,
+            text=True,
+            env=nix_env(tmp_path),
+            check=False,
+        )
+        assert result.returncode == 0, f"{path}: {result.stderr}"
+
+
+def test_ingest_service_runs_llmorch_ingest_with_the_generated_config(nix_eval: NixEval) -> None:
+    ev = nix_eval(
+        'services.llmorch.enable = true;\nservices.llmorch.settings.llm.model = "qwen3-8b";'
+        + INGEST
+    )
+    service = ev.services["llmorch-ingest"]
+    assert service["serviceConfig"]["Type"] == "oneshot"
+    exe, flag, config_path, *rest = ev.exec_start("llmorch-ingest")
+    assert exe.startswith("/nix/store/") and exe.endswith("-llmorch-0.1.0/bin/llmorch")
+    assert flag == "--config"
+    assert rest == ["ingest", VAULT, HOME_VAULT]
+
+    # The file in the store is one llmorch itself accepts, vault folders included.
+    settings = load_config(ev.store_file(config_path)).settings
+    assert settings.llm.model == "qwen3-8b"
+    assert settings.ingest.paths == [Path(VAULT), Path(HOME_VAULT)]
+    assert settings.logging.level == "INFO"
+
+
+def test_ingest_timer_fires_on_schedule_and_catches_up_missed_runs(nix_eval: NixEval) -> None:
+    ev = nix_eval("services.llmorch.enable = true;" + INGEST)
+    timer = ev.timers["llmorch-ingest"]
+    assert timer["timerConfig"] == {"OnCalendar": "*-*-* 03:00", "Persistent": True}
+    assert timer["wantedBy"] == ["timers.target"]
+
+
+def test_job_asks_its_question_and_writes_the_answer_to_its_file(nix_eval: NixEval) -> None:
+    ev = nix_eval("services.llmorch.enable = true;" + MORNING_JOB)
+    unit = "llmorch-job-morning"
+    config = ev.services[unit]["serviceConfig"]
+    assert config["Type"] == "oneshot"
+    assert ev.exec_start(unit)[1] == "--config"
+    assert ev.exec_start(unit)[3:] == [
+        "ask",
+        "-q",
+        "What is on my plate today?",
+        "--mode",
+        "agent",
+    ]
+    assert config["StandardOutput"] == "truncate:/srv/notes/Inbox/morning.md"
+    assert ev.tmpfiles == ["d /srv/notes/Inbox - - - -"]
+    assert ev.timers[unit]["timerConfig"] == {"OnCalendar": "Mon..Fri 07:30", "Persistent": True}
+
+
+def test_job_without_output_file_answers_to_the_journal(nix_eval: NixEval) -> None:
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        'services.llmorch.jobs.weekly = { query = "Summarise the week"; schedule = "Sun 18:00"; };'
+    )
+    config = ev.services["llmorch-job-weekly"]["serviceConfig"]
+    assert "StandardOutput" not in config
+    assert ev.exec_start("llmorch-job-weekly")[-2:] == ["--mode", "rag"]
+    assert ev.tmpfiles == []
+
+
+def test_query_with_quotes_and_systemd_specials_reaches_llmorch_unchanged(
+    nix_eval: NixEval,
+) -> None:
+    query = r"""Is 100% of "$HOME" backed up? (see C:\notes & ${x})"""
+    nix_string = query.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        f'services.llmorch.jobs.odd = {{ query = "{nix_string}"; schedule = "daily"; }};'
+    )
+    assert ev.exec_start("llmorch-job-odd")[3:6] == ["ask", "-q", query]
+
+
+def test_units_are_hardened(nix_eval: NixEval) -> None:
+    ev = nix_eval("services.llmorch.enable = true;" + INGEST + MORNING_JOB)
+    expected = {
+        "DynamicUser": True,
+        "StateDirectory": "llmorch",
+        "CacheDirectory": "llmorch",
+        "ProtectSystem": "strict",
+        "ProtectHome": "tmpfs",
+        "PrivateTmp": True,
+        "PrivateDevices": True,
+        "NoNewPrivileges": True,
+        "RestrictAddressFamilies": ["AF_UNIX", "AF_INET", "AF_INET6"],
+        "SystemCallFilter": ["@system-service", "~@privileged"],
+        "SystemCallArchitectures": "native",
+        "CapabilityBoundingSet": "",
+        "AmbientCapabilities": "",
+        "ProtectKernelTunables": True,
+        "ProtectKernelModules": True,
+        "ProtectControlGroups": True,
+        "RestrictNamespaces": True,
+        "RestrictSUIDSGID": True,
+        "LockPersonality": True,
+        "UMask": "0077",
+    }
+    assert set(ev.services) == {"llmorch-ingest", "llmorch-job-morning"}
+    for name, service in ev.services.items():
+        config = service["serviceConfig"]
+        assert {k: config.get(k) for k in expected} == expected, name
+        # Home directories are hidden; only the vault folders come back, read-only.
+        assert config["BindReadOnlyPaths"] == [VAULT, HOME_VAULT], name
+        assert "ReadWritePaths" not in config, name
+
+
+def test_agent_note_roots_are_visible_read_only(nix_eval: NixEval) -> None:
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        'services.llmorch.settings.tools.note_roots = [ "/srv/journal" ];' + MORNING_JOB
+    )
+    config = ev.services["llmorch-job-morning"]["serviceConfig"]
+    assert config["BindReadOnlyPaths"] == ["/srv/journal"]
+
+
+def test_units_keep_llmorch_data_in_their_state_and_cache_directories(
+    nix_eval: NixEval, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ev = nix_eval("services.llmorch.enable = true;" + INGEST)
+    service = ev.services["llmorch-ingest"]
+    for name, value in service["environment"].items():
+        monkeypatch.setenv(name, value)
+    state = Path("/var/lib") / service["serviceConfig"]["StateDirectory"]
+    cache = Path("/var/cache") / service["serviceConfig"]["CacheDirectory"]
+    assert paths.data_dir() == state
+    assert paths.state_dir() == state
+    assert paths.cache_dir() == cache
+
+
+def test_api_keys_reach_the_units_as_credentials_and_never_the_store(
+    nix_eval: NixEval, tmp_path: Path
+) -> None:
+    secret = "sk-test-8f1c2d3e4b5a69788796a5b4c3d2e1f0"
+    key_file = tmp_path / "llm-key"
+    key_file.write_text(secret)
+    env_file = tmp_path / "llmorch.env"
+    env_file.write_text(f"LLMORCH_EMBEDDING__API_KEY={secret}\n")
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        f'services.llmorch.apiKeyFiles.llm = "{key_file}";\n'
+        f'services.llmorch.environmentFile = "{env_file}";' + INGEST + MORNING_JOB
+    )
+    for name in ev.services:
+        config = ev.services[name]["serviceConfig"]
+        assert config["LoadCredential"] == [f"llm-api-key:{key_file}"]
+        assert config["EnvironmentFile"] == str(env_file)
+        loader, exe, *_ = ev.exec_start(name)
+        assert exe.endswith("/bin/llmorch")
+        loader_text = ev.store_file(loader).read_text()
+        assert 'LLMORCH_LLM__API_KEY=$(<"$CREDENTIALS_DIRECTORY/llm-api-key")' in loader_text
+        assert 'exec "$@"' in loader_text
+
+    texts = ev.store_texts()
+    assert any(name.endswith("-llmorch.yaml") for name in texts)
+    assert any(name.endswith("-llmorch-load-credentials") for name in texts)
+    leaked = [name for name, text in texts.items() if secret in text]
+    assert leaked == []
+    units = json.dumps([ev.services, ev.timers])
+    assert secret not in units
+
+
+def test_secret_given_as_a_nix_path_is_rejected_before_it_reaches_the_store(
+    nix_eval: NixEval, tmp_path: Path
+) -> None:
+    (tmp_path / "llm-key").write_text("sk-must-not-be-copied")
+    result = nix_eval.run(
+        "services.llmorch.enable = true;\nservices.llmorch.apiKeyFiles.llm = ./llm-key;"
+        + MORNING_JOB
+    )
+    assert result.returncode != 0
+    assert "apiKeyFiles.llm" in result.stderr
+    assert "not in the Nix store" in result.stderr
+    store = nix_eval.store / "nix" / "store"
+    copied = [p for p in store.glob("*") if p.is_file() and "sk-must-not" in p.read_text()]
+    assert copied == []
+
+
+def test_api_key_in_settings_is_refused(nix_eval: NixEval) -> None:
+    ev = nix_eval(
+        'services.llmorch.enable = true;\nservices.llmorch.settings.llm.api_key = "sk-oops";'
+    )
+    assert len(ev.failed_assertions) == 1
+    assert "settings.llm.api_key" in ev.failed_assertions[0]
+    assert "apiKeyFiles.llm" in ev.failed_assertions[0]
+
+
+def test_invalid_setups_fail_assertions_with_the_option_to_fix(nix_eval: NixEval) -> None:
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        "services.llmorch.ingest.enable = true;\n"
+        'services.llmorch.jobs."my job" = { query = "q"; schedule = "daily"; };'
+    )
+    assert len(ev.failed_assertions) == 2
+    assert "services.llmorch.ingest.paths" in ev.failed_assertions[0]
+    assert "services.llmorch.jobs names" in ev.failed_assertions[1]
+
+
+def test_a_valid_setup_passes_every_assertion(nix_eval: NixEval) -> None:
+    ev = nix_eval("services.llmorch.enable = true;" + INGEST + MORNING_JOB)
+    assert ev.failed_assertions == []
+
+
+@pytest.mark.parametrize(
+    ("config", "units"),
+    [
+        pytest.param(
+            "services.llmorch.enable = false;" + INGEST + MORNING_JOB, set(), id="disabled"
+        ),
+        pytest.param("services.llmorch.enable = true;", set(), id="nothing-scheduled"),
+        pytest.param(
+            "services.llmorch.enable = true;"
+            + INGEST.replace("enable = true;", "enable = false;")
+            + MORNING_JOB,
+            {"llmorch-job-morning"},
+            id="ingest-disabled",
+        ),
+        pytest.param("services.llmorch.enable = true;" + INGEST, {"llmorch-ingest"}, id="no-jobs"),
+    ],
+)
+def test_disabled_features_produce_no_units(
+    nix_eval: NixEval, config: str, units: set[str]
+) -> None:
+    ev = nix_eval(config)
+    assert set(ev.services) == units
+    assert set(ev.timers) == units
+    if "llmorch-job-morning" not in units:
+        assert ev.tmpfiles == []
+
+
+def test_only_units_that_talk_to_servers_wait_for_the_network(nix_eval: NixEval) -> None:
+    local = nix_eval("services.llmorch.enable = true;" + INGEST + MORNING_JOB)
+    assert local.services["llmorch-ingest"]["after"] == []
+    job = local.services["llmorch-job-morning"]
+    assert job["after"] == ["network-online.target"]
+    assert job["wants"] == ["network-online.target"]
+
+    embedded = nix_eval(
+        "services.llmorch.enable = true;\n"
+        'services.llmorch.settings.embedding = { base_url = "http://gpu:8081/v1"; model = "bge-m3"; };'
+        + INGEST
+    )
+    assert embedded.services["llmorch-ingest"]["after"] == ["network-online.target"]
+    assert embedded.services["llmorch-ingest"]["wants"] == ["network-online.target"]
+
+
+def test_every_option_is_documented(nix_eval: NixEval) -> None:
+    ev = nix_eval("services.llmorch.enable = false;")
+    names = {o["name"] for o in ev.options}
+    assert {
+        "services.llmorch.settings",
+        "services.llmorch.apiKeyFiles.llm",
+        "services.llmorch.environmentFile",
+        "services.llmorch.ingest.schedule",
+        "services.llmorch.jobs.<name>.query",
+        "services.llmorch.jobs.<name>.outputFile",
+    } <= names
+    undocumented = [o["name"] for o in ev.options if not (o["description"] or "").strip()]
+    assert undocumented == []
