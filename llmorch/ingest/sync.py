@@ -1,0 +1,265 @@
+"""Incremental ingest: bring a collection in line with the files on disk, touching only what changed.
+
+The manifest is read back from the store's own payloads (hash, mtime, size, chunk count per file),
+and each batch of files is written delete-then-upsert under deterministic point ids. So a run
+killed at any moment leaves whole old or whole new files, or files with missing points that the
+next run sees as incomplete and rewrites; there is no separate manifest to fall out of step."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, Field
+
+from llmorch.errors import RetrievalError
+from llmorch.ingest.chunking import chunk_markdown
+from llmorch.ingest.markdown import parse_note
+from llmorch.ingest.sources import Scan, SkipFile, SourceFile, decode_text, read_source, scan_source
+from llmorch.retrieval import bm25
+from llmorch.retrieval.schema import ChunkPayload, ChunkPoint, CollectionMeta, FileRecord
+from llmorch.retrieval.store import VectorStore, open_store
+
+if TYPE_CHECKING:
+    from llmorch.config import IngestSettings, Settings
+    from llmorch.retrieval.embedder import DenseEmbedder
+
+BATCH_CHUNKS = 256
+"""Chunks embedded and written together: big enough to amortise calls, small enough to lose little."""
+
+Action = Literal["added", "updated", "unchanged", "skipped"]
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """One file handled; `done` of `total` lets the CLI draw a progress bar."""
+
+    total: int
+    done: int
+    path: str
+    action: Action
+
+
+class FileIssue(BaseModel):
+    path: str
+    reason: str
+
+
+class IngestSummary(BaseModel):
+    collection: str
+    dry_run: bool = False
+    added: list[str] = Field(default_factory=list[str])
+    updated: list[str] = Field(default_factory=list[str])
+    unchanged: int = 0
+    deleted: list[str] = Field(default_factory=list[str])
+    skipped: list[FileIssue] = Field(default_factory=list[FileIssue])
+    warnings: list[FileIssue] = Field(
+        default_factory=list[FileIssue], description="Indexed, but with a problem (broken YAML)."
+    )
+    chunks_written: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    file: SourceFile
+    points: list[ChunkPoint]
+    action: Action
+
+
+async def ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    collection: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+    on_progress: Callable[[IngestProgress], None] | None = None,
+    embedder: DenseEmbedder | None = None,
+    store: VectorStore | None = None,
+) -> IngestSummary:
+    """Index `paths` into the collection. `full` rebuilds from scratch; `dry_run` writes nothing."""
+    started = time.perf_counter()
+    cfg = settings.ingest
+    scans = [
+        scan_source(p, include=cfg.include, exclude=cfg.exclude, max_file_bytes=cfg.max_file_bytes)
+        for p in paths
+    ]
+    owned = None
+    if embedder is None and settings.embedding is not None:
+        from llmorch.retrieval.embedder import OpenAIEmbedder
+
+        embedder = owned = OpenAIEmbedder.from_settings(settings.embedding)
+    store = store or open_store(settings, collection)
+    try:
+        summary = IngestSummary(collection=store.collection, dry_run=dry_run)
+        manifest = await _prepare_collection(store, embedder, full=full, dry_run=dry_run)
+        run = _Run(store, embedder, cfg, manifest, summary, on_progress, dry_run)
+        run.total = sum(len(s.files) for s in scans)
+        for scan in scans:
+            await run.sync_scan(scan)
+        if not dry_run:
+            store.flush()
+        summary.chunks_total = store.count() if store.exists() else 0
+    finally:
+        store.close()
+        if owned is not None:
+            await owned.aclose()
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+async def _prepare_collection(
+    store: VectorStore, embedder: DenseEmbedder | None, *, full: bool, dry_run: bool
+) -> dict[tuple[str, str], FileRecord]:
+    """Create or check the collection; return what it already holds (empty when rebuilding)."""
+    model = embedder.model if embedder is not None else None
+    if store.exists() and not full:
+        meta = store.meta()
+        if model is None and meta.hybrid:
+            raise RetrievalError(
+                f"collection {store.collection!r} holds dense vectors from "
+                f"{meta.embedding_model!r} but no embedding endpoint is configured",
+                hint="configure `embedding`, or rebuild with `llmorch ingest PATH --full`",
+            )
+        size = await embedder.dimension() if embedder is not None and meta.hybrid else None
+        meta.check_embedder(store.collection, model, size)
+        return store.manifest()
+    if not dry_run:
+        size = await embedder.dimension() if embedder is not None else None
+        store.create(CollectionMeta(embedding_model=model, dense_size=size))
+    return {}
+
+
+class _Run:
+    """The state of one ingest: what is stored, what was seen, and the batch being built."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: DenseEmbedder | None,
+        cfg: IngestSettings,
+        manifest: dict[tuple[str, str], FileRecord],
+        summary: IngestSummary,
+        on_progress: Callable[[IngestProgress], None] | None,
+        dry_run: bool,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.cfg = cfg
+        self.manifest = manifest
+        self.summary = summary
+        self.on_progress = on_progress
+        self.dry_run = dry_run
+        self.total = 0
+        self.done = 0
+        self.batch: list[_Prepared] = []
+
+    async def sync_scan(self, scan: Scan) -> None:
+        root = str(scan.root)
+        self.summary.skipped += [FileIssue(path=s.path, reason=s.reason) for s in scan.skipped]
+        seen: set[str] = set()
+        for file in scan.files:
+            action = await self._sync_file(file)
+            if action != "skipped":
+                seen.add(file.rel)
+            self._progress(file, action)
+        await self._flush_batch()
+        stale = sorted(
+            rel for (r, rel) in self.manifest if r == root and scan.owns(rel) and rel not in seen
+        )
+        if stale and not self.dry_run:
+            self.store.delete_files(root, stale)
+        self.summary.deleted += [str(scan.root / rel) for rel in stale]
+
+    async def _sync_file(self, file: SourceFile) -> Action:
+        record = self.manifest.get((str(file.root), file.rel))
+        intact = record is not None and record.complete
+        if intact and record and (record.mtime_ns, record.size) == (file.mtime_ns, file.size):
+            return self._unchanged()
+        try:
+            data = read_source(file, self.cfg.max_file_bytes)
+            content_hash = hashlib.sha256(data).hexdigest()
+            if intact and record and record.content_hash == content_hash:
+                if not self.dry_run:
+                    self.store.touch_file(str(file.root), file.rel, file.mtime_ns)
+                return self._unchanged()
+            points = self._points(file, decode_text(data), content_hash)
+        except SkipFile as exc:
+            self.summary.skipped.append(FileIssue(path=str(file.path), reason=str(exc)))
+            return "skipped"
+        action: Action = "added" if record is None else "updated"
+        (self.summary.added if action == "added" else self.summary.updated).append(str(file.path))
+        if not self.dry_run:
+            self.batch.append(_Prepared(file, points, action))
+            if sum(len(p.points) for p in self.batch) >= BATCH_CHUNKS:
+                await self._flush_batch()
+        return action
+
+    def _points(self, file: SourceFile, text: str, content_hash: str) -> list[ChunkPoint]:
+        note = parse_note(text, fallback_title=Path(file.rel).stem)
+        if note.frontmatter_error:
+            self.summary.warnings.append(
+                FileIssue(path=str(file.path), reason=note.frontmatter_error)
+            )
+        chunks = chunk_markdown(note.body, size=self.cfg.chunk_size, overlap=self.cfg.chunk_overlap)
+        if not chunks:
+            raise SkipFile("no text to index (only frontmatter or headings)")
+        payloads = [
+            ChunkPayload(
+                root=str(file.root),
+                path=file.rel,
+                title=note.title,
+                heading=chunk.heading,
+                text=chunk.text,
+                tags=note.tags,
+                aliases=note.aliases,
+                links=note.links,
+                content_hash=content_hash,
+                chunk_index=i,
+                chunk_count=len(chunks),
+                mtime_ns=file.mtime_ns,
+                size=file.size,
+            )
+            for i, chunk in enumerate(chunks)
+        ]
+        sparse = bm25.embed_documents([indexed_text(p) for p in payloads])
+        return [ChunkPoint(payload=p, sparse=s) for p, s in zip(payloads, sparse, strict=True)]
+
+    async def _flush_batch(self) -> None:
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        points = [p for prepared in batch for p in prepared.points]
+        if self.embedder is not None:
+            vectors = await self.embedder.embed([indexed_text(p.payload) for p in points])
+            points = [
+                ChunkPoint(payload=p.payload, sparse=p.sparse, dense=v)
+                for p, v in zip(points, vectors, strict=True)
+            ]
+        root = str(batch[0].file.root)
+        self.store.replace_files(root, [p.file.rel for p in batch], points)
+        self.summary.chunks_written += len(points)
+
+    def _unchanged(self) -> Action:
+        self.summary.unchanged += 1
+        return "unchanged"
+
+    def _progress(self, file: SourceFile, action: Action) -> None:
+        self.done += 1
+        if self.on_progress is not None:
+            self.on_progress(IngestProgress(self.total, self.done, str(file.path), action))
+
+
+def indexed_text(payload: ChunkPayload) -> str:
+    """What BM25 and the embedder see: title and heading give a chunk its context."""
+    return "\n".join(part for part in (payload.title, payload.heading, payload.text) if part)

@@ -1,0 +1,272 @@
+"""The default store: Qdrant Edge, the Qdrant engine in-process, one shard per collection under the
+data dir. A file lock beside the shard turns a second process into a clear "busy" error."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from filelock import FileLock, Timeout
+
+from llmorch.errors import RetrievalError
+from llmorch.retrieval.hits import SearchHit
+from llmorch.retrieval.schema import (
+    DENSE_VECTOR,
+    KEYWORD_INDEXED_FIELDS,
+    MANIFEST_FIELDS,
+    RRF_K,
+    SPARSE_VECTOR,
+    ChunkPoint,
+    CollectionMeta,
+    FileRecord,
+    StoreQuery,
+    add_to_manifest,
+)
+from llmorch.retrieval.store import hit_from_payload
+
+if TYPE_CHECKING:
+    import qdrant_edge as qe
+
+META_FILE = "collection.json"
+SHARD_DIR = "shard"
+LOCK_FILE = ".lock"
+_SCROLL_PAGE = 2048
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class EdgeStore:
+    """A collection stored as `<edge_path>/<collection>/{shard/, collection.json, .lock}`."""
+
+    def __init__(self, directory: Path, collection: str, lock: FileLock) -> None:
+        self._dir = directory
+        self._collection = collection
+        self._lock = lock
+        self._shard: qe.EdgeShard | None = None
+
+    @classmethod
+    def open(cls, edge_path: Path, collection: str, *, lock_timeout: float = 0) -> EdgeStore:
+        """Take the collection's lock (RetrievalError "busy" if another process holds it)."""
+        directory = edge_path / collection
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RetrievalError(f"cannot create index folder {directory}: {exc.strerror}") from exc
+        lock = FileLock(directory / LOCK_FILE, timeout=lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise RetrievalError(
+                f"index {directory} is busy: another llmorch process (an ingest?) is using it",
+                hint="wait for it to finish and try again",
+            ) from None
+        return cls(directory, collection, lock)
+
+    @property
+    def collection(self) -> str:
+        return self._collection
+
+    @property
+    def directory(self) -> Path:
+        return self._dir
+
+    def exists(self) -> bool:
+        # The meta file is written last on create, so its presence means the shard is complete.
+        return (self._dir / META_FILE).is_file()
+
+    def meta(self) -> CollectionMeta:
+        meta_path = self._dir / META_FILE
+        try:
+            return CollectionMeta.model_validate_json(meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RetrievalError(
+                f"collection {self._collection!r} does not exist in {self._dir.parent}",
+                hint="run `llmorch ingest PATH` first",
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise RetrievalError(
+                f"collection {self._collection!r}: unreadable {meta_path}: {exc}",
+                hint="re-run `llmorch ingest PATH --full` to rebuild the index",
+            ) from exc
+
+    def create(self, meta: CollectionMeta) -> None:
+        import qdrant_edge as qe
+
+        self.drop()
+        vectors: dict[str, qe.EdgeVectorParams] = {}
+        if meta.dense_size is not None:
+            vectors[DENSE_VECTOR] = qe.EdgeVectorParams(
+                size=meta.dense_size, distance=qe.Distance.Cosine
+            )
+        config = qe.EdgeConfig(
+            vectors=vectors,
+            sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        )
+        shard = self._call(qe.EdgeShard.create, str(self._dir / SHARD_DIR), config)
+        for name in KEYWORD_INDEXED_FIELDS:
+            shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+        shard.flush()
+        self._shard = shard
+        tmp = self._dir / (META_FILE + ".tmp")
+        tmp.write_text(meta.model_dump_json(indent=2), encoding="utf-8")
+        tmp.replace(self._dir / META_FILE)
+
+    def drop(self) -> None:
+        self._close_shard()
+        (self._dir / META_FILE).unlink(missing_ok=True)
+        shutil.rmtree(self._dir / SHARD_DIR, ignore_errors=True)
+
+    def replace_files(self, root: str, paths: Sequence[str], points: Sequence[ChunkPoint]) -> None:
+        import qdrant_edge as qe
+
+        shard = self._open_shard()
+        if paths:
+            shard.update(qe.UpdateOperation.delete_points_by_filter(_files_filter(root, paths)))
+        if points:
+            shard.update(qe.UpdateOperation.upsert_points([_to_point(p) for p in points]))
+
+    def delete_files(self, root: str, paths: Sequence[str]) -> None:
+        self.replace_files(root, paths, [])
+
+    def touch_file(self, root: str, path: str, mtime_ns: int) -> None:
+        import qdrant_edge as qe
+
+        self._open_shard().update(
+            qe.UpdateOperation.set_payload_by_filter(
+                _files_filter(root, [path]), {"mtime_ns": mtime_ns}
+            )
+        )
+
+    def manifest(self) -> dict[tuple[str, str], FileRecord]:
+        import qdrant_edge as qe
+
+        shard = self._open_shard()
+        manifest: dict[tuple[str, str], FileRecord] = {}
+        offset: qe.PointId | None = None
+        while True:
+            records, offset = shard.scroll(
+                qe.ScrollRequest(
+                    offset=offset,
+                    limit=_SCROLL_PAGE,
+                    with_payload=qe.PayloadSelector.Include(MANIFEST_FIELDS),
+                    with_vector=False,
+                )
+            )
+            for record in records:
+                if record.payload is not None:
+                    add_to_manifest(manifest, record.payload)
+            if offset is None:
+                return manifest
+
+    def query(self, query: StoreQuery) -> list[SearchHit]:
+        import qdrant_edge as qe
+
+        shard = self._open_shard()
+        sparse = qe.Query.Nearest(
+            qe.SparseVector(query.sparse.indices, query.sparse.values), using=SPARSE_VECTOR
+        )
+        filter_ = _search_filter(query)
+        if query.dense is None:
+            request = qe.QueryRequest(
+                limit=query.limit,
+                query=sparse,
+                filter=filter_,
+                score_threshold=query.score_threshold,
+                with_payload=True,
+            )
+        else:
+            dense = qe.Query.Nearest(query.dense, using=DENSE_VECTOR)
+            request = qe.QueryRequest(
+                limit=query.limit,
+                prefetches=[
+                    qe.Prefetch(limit=query.prefetch_limit, query=sparse, filter=filter_),
+                    qe.Prefetch(limit=query.prefetch_limit, query=dense, filter=filter_),
+                ],
+                query=qe.Fusion.Rrf(k=RRF_K),  # pyright: ignore[reportArgumentType] - stub omits nested Fusion classes
+                filter=filter_,
+                score_threshold=query.score_threshold,
+                with_payload=True,
+            )
+        points = self._call(shard.query, request)
+        return [hit_from_payload(p.payload or {}, p.score) for p in points]
+
+    def count(self) -> int:
+        import qdrant_edge as qe
+
+        if not self.exists():
+            return 0
+        return self._open_shard().count(qe.CountRequest(exact=True))
+
+    def flush(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+
+    def close(self) -> None:
+        self._close_shard()
+        if self._lock.is_locked:
+            self._lock.release()
+
+    def _open_shard(self) -> qe.EdgeShard:
+        if self._shard is None:
+            import qdrant_edge as qe
+
+            self.meta()  # a clear "run ingest first" instead of the engine's own error
+            self._shard = self._call(qe.EdgeShard.load, str(self._dir / SHARD_DIR))
+        return self._shard
+
+    def _close_shard(self) -> None:
+        if self._shard is not None:
+            with contextlib.suppress(Exception):  # best effort: the engine may already be gone
+                self._shard.flush()
+            self._shard.close()
+            self._shard = None
+
+    def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run an engine call, turning its untyped exceptions into one-line RetrievalErrors."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise RetrievalError(
+                f"qdrant edge ({self._dir}): {first_line}",
+                hint="if the index is damaged, re-run `llmorch ingest PATH --full`",
+            ) from exc
+
+
+def _to_point(point: ChunkPoint) -> qe.Point:
+    import qdrant_edge as qe
+
+    vector: dict[str, qe.NamedVector] = {
+        SPARSE_VECTOR: qe.SparseVector(point.sparse.indices, point.sparse.values)
+    }
+    if point.dense is not None:
+        vector[DENSE_VECTOR] = point.dense
+    return qe.Point(point.id, vector, point.payload.model_dump())
+
+
+def _files_filter(root: str, paths: Sequence[str]) -> qe.Filter:
+    import qdrant_edge as qe
+
+    return qe.Filter(
+        must=[
+            qe.FieldCondition("root", match=qe.MatchValue(root)),
+            qe.FieldCondition("path", match=qe.MatchAny(list(paths))),
+        ]
+    )
+
+
+def _search_filter(query: StoreQuery) -> qe.Filter | None:
+    import qdrant_edge as qe
+
+    conditions: list[qe.ConditionType] = []
+    if query.tags and query.tag_mode == "all":
+        conditions += [qe.FieldCondition("tags", match=qe.MatchValue(t)) for t in query.tags]
+    elif query.tags:
+        conditions.append(qe.FieldCondition("tags", match=qe.MatchAny(list(query.tags))))
+    if query.path_prefix:
+        conditions.append(qe.FieldCondition("path", match=qe.MatchPrefix(query.path_prefix)))
+    return qe.Filter(must=conditions) if conditions else None

@@ -1,0 +1,110 @@
+"""The real KnowledgeSearch: turns a SearchRequest into BM25 (+ dense when configured) vectors, asks
+the store, and returns citation-ready hits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llmorch.retrieval import bm25
+from llmorch.retrieval.hits import SearchHit, SearchRequest
+from llmorch.retrieval.schema import CollectionMeta, StoreQuery
+from llmorch.retrieval.snippet import make_snippet
+from llmorch.retrieval.store import VectorStore, open_store
+
+if TYPE_CHECKING:
+    from llmorch.config import Settings
+    from llmorch.retrieval.embedder import DenseEmbedder
+
+
+class KnowledgeBase:
+    """Open collections plus the embedder their dense vectors came from. Close when done."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: VectorStore,
+        *,
+        embedder: DenseEmbedder | None = None,
+        owns_embedder: bool = False,
+    ) -> None:
+        self._settings = settings
+        self._stores: dict[str, tuple[VectorStore, CollectionMeta]] = {}
+        self._default = store.collection
+        self._embedder = embedder
+        self._owns_embedder = owns_embedder
+        self._adopt(store)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        collection: str | None = None,
+        store: VectorStore | None = None,
+        embedder: DenseEmbedder | None = None,
+    ) -> KnowledgeBase:
+        """Open the configured collection; RetrievalError if it is missing, busy or mismatched."""
+        owns = False
+        if embedder is None and settings.embedding is not None:
+            from llmorch.retrieval.embedder import OpenAIEmbedder
+
+            embedder = OpenAIEmbedder.from_settings(settings.embedding)
+            owns = True
+        store = store or open_store(settings, collection)
+        try:
+            return cls(settings, store, embedder=embedder, owns_embedder=owns)
+        except BaseException:
+            store.close()
+            raise
+
+    async def search(self, request: SearchRequest) -> list[SearchHit]:
+        store, meta = self._store_for(request.collection)
+        dense: list[float] | None = None
+        if meta.hybrid and self._embedder is not None:
+            dense = (await self._embedder.embed([request.query]))[0]
+            meta.check_embedder(store.collection, self._embedder.model, len(dense))
+        query = StoreQuery(
+            sparse=bm25.embed_query(request.query),
+            dense=dense,
+            limit=request.limit,
+            tags=request.tags,
+            tag_mode=request.tag_mode,
+            path_prefix=request.path_prefix,
+            score_threshold=request.score_threshold,
+        )
+        hits = store.query(query)
+        for hit in hits:
+            hit.snippet = make_snippet(hit.text, request.query)
+        return hits
+
+    def close(self) -> None:
+        for store, _ in self._stores.values():
+            store.close()
+        self._stores.clear()
+
+    async def aclose(self) -> None:
+        """Close the stores and, if this object created it, the embedder's HTTP client."""
+        self.close()
+        if self._owns_embedder and self._embedder is not None:
+            from llmorch.retrieval.embedder import OpenAIEmbedder
+
+            if isinstance(self._embedder, OpenAIEmbedder):
+                await self._embedder.aclose()
+
+    def _store_for(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
+        name = collection or self._default
+        if name not in self._stores:
+            store = open_store(self._settings, name)
+            try:
+                self._adopt(store)
+            except BaseException:
+                store.close()
+                raise
+        return self._stores[name]
+
+    def _adopt(self, store: VectorStore) -> None:
+        meta = store.meta()
+        model = self._embedder.model if self._embedder is not None else None
+        if meta.hybrid and model is not None:
+            meta.check_embedder(store.collection, model, None)
+        self._stores[store.collection] = (store, meta)

@@ -1,0 +1,155 @@
+"""The collection schema both stores share: vector names, payload fields, and the shapes that cross
+the store boundary (points in, queries in, hits and file records out)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from llmorch.errors import RetrievalError
+
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "bm25"
+SCHEMA_VERSION = 1
+RRF_K = 60
+"""Reciprocal-rank-fusion constant; the usual 60 keeps one list's top hit from drowning the other."""
+
+KEYWORD_INDEXED_FIELDS = ("tags", "path", "root")
+MANIFEST_FIELDS = ["root", "path", "content_hash", "mtime_ns", "size", "chunk_count"]
+
+_POINT_NAMESPACE = uuid.UUID("6f1c1e52-3b7e-4a8e-9a39-0c7d3f0a51b2")
+
+
+def point_id(root: str, path: str, chunk_index: int) -> str:
+    """Deterministic id, so re-ingesting a file overwrites its own points and never duplicates them."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, f"{root}\0{path}\0{chunk_index}"))
+
+
+class ChunkPayload(BaseModel):
+    """Everything stored beside a chunk's vectors: enough to cite it and to tell whether it is stale."""
+
+    root: str = Field(description="Absolute source folder the path is relative to.")
+    path: str = Field(description="POSIX path relative to root.")
+    title: str
+    heading: str = Field(description="Heading path, e.g. 'Setup > Install'.")
+    text: str
+    tags: list[str] = Field(default_factory=list[str])
+    aliases: list[str] = Field(default_factory=list[str])
+    links: list[str] = Field(default_factory=list[str])
+    content_hash: str
+    chunk_index: int
+    chunk_count: int
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True)
+class SparseVec:
+    indices: list[int]
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class ChunkPoint:
+    payload: ChunkPayload
+    sparse: SparseVec
+    dense: list[float] | None = None
+
+    @property
+    def id(self) -> str:
+        return point_id(self.payload.root, self.payload.path, self.payload.chunk_index)
+
+
+@dataclass(frozen=True)
+class StoreQuery:
+    """A search already turned into vectors; stores only translate it into their client's types."""
+
+    sparse: SparseVec
+    dense: list[float] | None = None
+    limit: int = 6
+    tags: list[str] = field(default_factory=list[str])
+    tag_mode: Literal["any", "all"] = "any"
+    path_prefix: str | None = None
+    score_threshold: float | None = None
+
+    @property
+    def prefetch_limit(self) -> int:
+        # Each arm of a hybrid query fetches more than the final limit so fusion has room to rerank.
+        return max(self.limit * 4, 20)
+
+
+@dataclass
+class FileRecord:
+    """What the store holds for one file: the manifest entry incremental ingest compares against."""
+
+    root: str
+    path: str
+    content_hash: str
+    mtime_ns: int
+    size: int
+    chunk_count: int
+    points: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """False when a run died between writing a file's points; the next run rewrites it."""
+        return self.points == self.chunk_count
+
+
+def add_to_manifest(manifest: dict[tuple[str, str], FileRecord], payload: dict[str, Any]) -> None:
+    """Fold one stored point's manifest fields into per-file records (shared by both stores' scans)."""
+    key = (str(payload["root"]), str(payload["path"]))
+    record = manifest.get(key)
+    if record is None or record.content_hash != payload["content_hash"]:
+        # Points from two versions of a file mean an interrupted write: the record must look stale.
+        stale = record is not None
+        record = FileRecord(
+            root=key[0],
+            path=key[1],
+            content_hash=str(payload["content_hash"]),
+            mtime_ns=int(payload["mtime_ns"]),
+            size=int(payload["size"]),
+            chunk_count=-1 if stale else int(payload["chunk_count"]),
+        )
+        manifest[key] = record
+    record.points += 1
+
+
+class CollectionMeta(BaseModel):
+    """Recorded when a collection is created, so a later mismatch is a clear error, not garbage."""
+
+    schema_version: int = SCHEMA_VERSION
+    embedding_model: str | None = None
+    dense_size: int | None = None
+
+    @property
+    def hybrid(self) -> bool:
+        return self.dense_size is not None
+
+    def check_embedder(self, collection: str, model: str | None, size: int | None) -> None:
+        """Raise unless vectors from this embedder (or none) can go into or query this collection."""
+        rebuild = "re-run `llmorch ingest PATH --full` to rebuild the index"
+        if self.schema_version != SCHEMA_VERSION:
+            raise RetrievalError(
+                f"collection {collection!r} uses index schema v{self.schema_version}, "
+                f"this llmorch writes v{SCHEMA_VERSION}",
+                hint=rebuild,
+            )
+        if model is None:
+            return
+        if self.embedding_model is None:
+            raise RetrievalError(
+                f"collection {collection!r} was built without dense vectors but embedding model "
+                f"{model!r} is configured",
+                hint=rebuild,
+            )
+        if model != self.embedding_model or (size is not None and size != self.dense_size):
+            raise RetrievalError(
+                f"collection {collection!r} was built with embedding model "
+                f"{self.embedding_model!r} ({self.dense_size} dims), not {model!r}"
+                + (f" ({size} dims)" if size is not None else ""),
+                hint=rebuild,
+            )

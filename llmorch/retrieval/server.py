@@ -1,0 +1,271 @@
+"""The at-scale store: a Qdrant server or cluster through qdrant-client, with the same collection
+schema as the edge store. The schema record lives in the collection's own metadata."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from llmorch.errors import RetrievalError
+from llmorch.retrieval.hits import SearchHit
+from llmorch.retrieval.schema import (
+    DENSE_VECTOR,
+    KEYWORD_INDEXED_FIELDS,
+    MANIFEST_FIELDS,
+    RRF_K,
+    SPARSE_VECTOR,
+    ChunkPoint,
+    CollectionMeta,
+    FileRecord,
+    StoreQuery,
+    add_to_manifest,
+)
+from llmorch.retrieval.store import hit_from_payload
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient, models
+    from qdrant_client.conversions.common_types import PointId
+
+    from llmorch.config import StoreSettings
+
+META_KEY = "llmorch"
+_SCROLL_PAGE = 2048
+_UPSERT_BATCH = 512
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class ServerStore:
+    """One collection on a Qdrant server; the client is injectable (tests use `:memory:`)."""
+
+    def __init__(self, client: QdrantClient, collection: str, *, where: str = "qdrant") -> None:
+        self._client = client
+        self._collection = collection
+        self._where = where
+
+    @classmethod
+    def connect(cls, settings: StoreSettings, collection: str) -> ServerStore:
+        from qdrant_client import QdrantClient
+
+        if not settings.url:
+            raise RetrievalError(
+                "store.kind is 'server' but store.url is not set",
+                hint="set store.url (e.g. http://localhost:6333) or use store.kind: edge",
+            )
+        key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+        client = QdrantClient(url=settings.url, api_key=key)
+        return cls(client, collection, where=settings.url)
+
+    @property
+    def collection(self) -> str:
+        return self._collection
+
+    def exists(self) -> bool:
+        return self._call(self._client.collection_exists, self._collection)
+
+    def meta(self) -> CollectionMeta:
+        if not self.exists():
+            raise RetrievalError(
+                f"collection {self._collection!r} does not exist on {self._where}",
+                hint="run `llmorch ingest PATH` first",
+            )
+        info = self._call(self._client.get_collection, self._collection)
+        recorded = (info.config.metadata or {}).get(META_KEY)
+        if not isinstance(recorded, dict):
+            raise RetrievalError(
+                f"collection {self._collection!r} on {self._where} was not created by llmorch",
+                hint="pick another collection name or re-run `llmorch ingest PATH --full`",
+            )
+        return CollectionMeta.model_validate(recorded)
+
+    def create(self, meta: CollectionMeta) -> None:
+        from qdrant_client import models
+
+        self.drop()
+        vectors: dict[str, models.VectorParams] = {}
+        if meta.dense_size is not None:
+            vectors[DENSE_VECTOR] = models.VectorParams(
+                size=meta.dense_size, distance=models.Distance.COSINE
+            )
+        self._call(
+            self._client.create_collection,
+            self._collection,
+            vectors_config=vectors,
+            sparse_vectors_config={
+                SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)
+            },
+            metadata={META_KEY: meta.model_dump()},
+        )
+        with warnings.catch_warnings():
+            # Local mode (tests) warns that indexes do nothing there; a real server uses them.
+            warnings.simplefilter("ignore")
+            for name in KEYWORD_INDEXED_FIELDS:
+                self._call(
+                    self._client.create_payload_index,
+                    self._collection,
+                    field_name=name,
+                    field_schema=models.PayloadSchemaType.KEYWORD,
+                )
+
+    def drop(self) -> None:
+        if self.exists():
+            self._call(self._client.delete_collection, self._collection)
+
+    def replace_files(self, root: str, paths: Sequence[str], points: Sequence[ChunkPoint]) -> None:
+        from qdrant_client import models
+
+        if paths:
+            self._call(
+                self._client.delete,
+                self._collection,
+                points_selector=models.FilterSelector(filter=_files_filter(root, paths)),
+                wait=True,
+            )
+        structs = [_to_point(p) for p in points]
+        for start in range(0, len(structs), _UPSERT_BATCH):
+            self._call(
+                self._client.upsert,
+                self._collection,
+                points=structs[start : start + _UPSERT_BATCH],
+                wait=True,
+            )
+
+    def delete_files(self, root: str, paths: Sequence[str]) -> None:
+        self.replace_files(root, paths, [])
+
+    def touch_file(self, root: str, path: str, mtime_ns: int) -> None:
+        self._call(
+            self._client.set_payload,
+            self._collection,
+            payload={"mtime_ns": mtime_ns},
+            points=_files_filter(root, [path]),
+            wait=True,
+        )
+
+    def manifest(self) -> dict[tuple[str, str], FileRecord]:
+        self.meta()
+        manifest: dict[tuple[str, str], FileRecord] = {}
+        offset: PointId | None = None
+        while True:
+            records, offset = self._call(
+                self._client.scroll,
+                self._collection,
+                limit=_SCROLL_PAGE,
+                offset=offset,
+                with_payload=MANIFEST_FIELDS,
+                with_vectors=False,
+            )
+            for record in records:
+                if record.payload is not None:
+                    add_to_manifest(manifest, record.payload)
+            if offset is None:
+                return manifest
+
+    def query(self, query: StoreQuery) -> list[SearchHit]:
+        from qdrant_client import models
+
+        sparse = models.SparseVector(indices=query.sparse.indices, values=query.sparse.values)
+        filter_ = _search_filter(query)
+        if query.dense is None:
+            response = self._call(
+                self._client.query_points,
+                self._collection,
+                query=sparse,
+                using=SPARSE_VECTOR,
+                query_filter=filter_,
+                limit=query.limit,
+                score_threshold=query.score_threshold,
+                with_payload=True,
+            )
+        else:
+            response = self._call(
+                self._client.query_points,
+                self._collection,
+                prefetch=[
+                    models.Prefetch(
+                        query=sparse,
+                        using=SPARSE_VECTOR,
+                        limit=query.prefetch_limit,
+                        filter=filter_,
+                    ),
+                    models.Prefetch(
+                        query=query.dense,
+                        using=DENSE_VECTOR,
+                        limit=query.prefetch_limit,
+                        filter=filter_,
+                    ),
+                ],
+                query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+                query_filter=filter_,
+                limit=query.limit,
+                score_threshold=query.score_threshold,
+                with_payload=True,
+            )
+        return [hit_from_payload(p.payload or {}, p.score) for p in response.points]
+
+    def count(self) -> int:
+        if not self.exists():
+            return 0
+        return self._call(self._client.count, self._collection, exact=True).count
+
+    def flush(self) -> None:
+        """Writes are sent with wait=True, so there is nothing buffered here."""
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run a client call, turning transport and server errors into one-line RetrievalErrors."""
+        try:
+            return fn(*args, **kwargs)
+        except RetrievalError:
+            raise
+        except Exception as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise RetrievalError(
+                f"qdrant server {self._where}: {first_line}",
+                hint="check store.url, store.api_key and that the server is running",
+            ) from exc
+
+
+def _to_point(point: ChunkPoint) -> models.PointStruct:
+    from qdrant_client import models
+
+    vector: dict[str, models.Vector] = {
+        SPARSE_VECTOR: models.SparseVector(indices=point.sparse.indices, values=point.sparse.values)
+    }
+    if point.dense is not None:
+        vector[DENSE_VECTOR] = point.dense
+    return models.PointStruct(id=point.id, vector=vector, payload=point.payload.model_dump())
+
+
+def _files_filter(root: str, paths: Sequence[str]) -> models.Filter:
+    from qdrant_client import models
+
+    return models.Filter(
+        must=[
+            models.FieldCondition(key="root", match=models.MatchValue(value=root)),
+            models.FieldCondition(key="path", match=models.MatchAny(any=list(paths))),
+        ]
+    )
+
+
+def _search_filter(query: StoreQuery) -> models.Filter | None:
+    from qdrant_client import models
+
+    conditions: list[models.Condition] = []
+    if query.tags and query.tag_mode == "all":
+        conditions += [
+            models.FieldCondition(key="tags", match=models.MatchValue(value=t)) for t in query.tags
+        ]
+    elif query.tags:
+        conditions.append(
+            models.FieldCondition(key="tags", match=models.MatchAny(any=list(query.tags)))
+        )
+    if query.path_prefix:
+        conditions.append(
+            models.FieldCondition(key="path", match=models.MatchPrefix(prefix=query.path_prefix))
+        )
+    return models.Filter(must=conditions) if conditions else None
