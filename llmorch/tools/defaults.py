@@ -1,0 +1,20 @@
+"""The tools every run gets, configured from settings: the same path the CLI and workflows use."""
+
+from __future__ import annotations
+
+from llmorch.config import Settings
+from llmorch.retrieval.hits import KnowledgeSearch
+from llmorch.tools.base import ToolRegistry
+from llmorch.tools.knowledge import knowledge_tool
+from llmorch.tools.notes import read_note_tool
+
+
+def build_default_registry(settings: Settings, knowledge: KnowledgeSearch) -> ToolRegistry:
+    return ToolRegistry(
+        [
+            knowledge_tool(knowledge),
+            read_note_tool(settings.note_roots(), max_bytes=settings.ingest.max_file_bytes),
+        ],
+        timeout_s=settings.tools.timeout_s,
+        max_result_chars=settings.tools.max_result_chars,
+    )
