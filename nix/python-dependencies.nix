@@ -1,0 +1,26 @@
+# llmorch's Python dependencies by nixpkgs attribute, shared by the package and the dev shell.
+# Mirrors `dependencies` and the `dev` extra in pyproject.toml.
+ps: {
+  runtime = [
+    ps.typer
+    ps.rich
+    ps.prompt-toolkit
+    ps.openai
+    ps.qdrant-client
+    ps.qdrant-edge-py
+    ps.pydantic
+    ps.pydantic-settings
+    ps.loguru
+    ps.pyyaml
+    ps.platformdirs
+    ps.json-repair
+    ps.python-frontmatter
+    ps.pathspec
+    ps.filelock
+  ];
+  test = [
+    ps.pytest
+    ps.pytest-asyncio
+    ps.pexpect
+  ];
+}
