@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from llmorch import __version__
-from llmorch.cli import config_cmd, render, search_cmd
+from llmorch.cli import ask_cmd, config_cmd, ingest_cmd, render, search_cmd
 from llmorch.cli.state import AppState
 from llmorch.errors import InterruptedRunError, LlmorchError
 
@@ -46,7 +46,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("ask")(ask_cmd.ask)
 app.command("search")(search_cmd.search)
+app.command("ingest")(ingest_cmd.ingest)
 app.add_typer(config_cmd.app, name="config")
 
 

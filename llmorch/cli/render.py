@@ -17,7 +17,13 @@ from rich.table import Table
 from llmorch.errors import LlmorchError
 
 if TYPE_CHECKING:
+    from rich.live import Live
+    from rich.progress import Progress, TaskID
+
+    from llmorch.ingest.sync import IngestSummary
+
     from llmorch.retrieval.hits import SearchHit
+    from llmorch.workflows.citations import Source
 
 
 @cache
@@ -65,3 +71,121 @@ def hits_table(hits: list[SearchHit], query: str) -> None:
     for n, hit in enumerate(hits, 1):
         table.add_row(str(n), f"{hit.score:.3f}", escape(hit.citation()), escape(hit.snippet))
     out().print(table)
+
+
+class AnswerView:
+    """Shows an answer as it streams: live Markdown on a terminal, plain text when piped.
+
+    Reasoning (`--show-thinking`) goes to stderr, dimmed, so stdout stays the answer alone.
+    """
+
+    def __init__(self, *, show_thinking: bool = False) -> None:
+        self._show_thinking = show_thinking
+        self._parts: list[str] = []
+        self._live: Live | None = None
+        self._wrote_plain = False
+
+    def text(self, delta: str) -> None:
+        self._parts.append(delta)
+        console = out()
+        if not console.is_terminal:
+            console.file.write(delta)
+            console.file.flush()
+            self._wrote_plain = True
+            return
+        from rich.markdown import Markdown
+
+        if self._live is None:
+            from rich.live import Live
+
+            self._live = Live(console=console, refresh_per_second=12, vertical_overflow="visible")
+            self._live.start()
+        self._live.update(Markdown("".join(self._parts)))
+
+    def thinking(self, delta: str) -> None:
+        if self._show_thinking:
+            err().print(delta, style="dim", end="", markup=False, highlight=False)
+
+    def finish(self) -> None:
+        """Stop the live display (also after Ctrl-C) and end the answer's last line."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        elif self._wrote_plain and not "".join(self._parts).endswith("\n"):
+            out().file.write("\n")
+            out().file.flush()
+        self._parts.clear()
+        self._wrote_plain = False
+
+
+def sources(items: list[Source]) -> None:
+    """Numbered citations the answer's [n] marks point at; sources the answer did not cite are dimmed."""
+    if not items:
+        return
+    console = out()
+    console.print("\nSources:", style="bold", markup=False, highlight=False)
+    for source in items:
+        style = None if source.cited else "dim"
+        console.print(f"[{source.n}] {source.citation}", style=style, markup=False, highlight=False)
+
+
+class IngestProgressBar:
+    """A progress bar on stderr while files are indexed; nothing at all when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> IngestProgressBar:
+        if err().is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("indexing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("[dim]{task.fields[path]}", markup=True),
+                console=err(),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("ingest", total=None, path="")
+        return self
+
+    def update(self, done: int, total: int, path: str) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, completed=done, total=total, path=escape(path))
+
+    def __exit__(self, *_: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def ingest_summary(summary: IngestSummary) -> None:
+    """What changed, as a table, then every skipped file and warning with its reason."""
+    verb = "would be " if summary.dry_run else ""
+    table = Table(
+        title=f"collection {summary.collection}" + (" (dry run)" if summary.dry_run else ""),
+        title_justify="left",
+        show_header=False,
+    )
+    table.add_column("what", style="cyan")
+    table.add_column("count", justify="right")
+    table.add_row(f"{verb}added", str(len(summary.added)))
+    table.add_row(f"{verb}updated", str(len(summary.updated)))
+    table.add_row("unchanged", str(summary.unchanged))
+    table.add_row(f"{verb}deleted", str(len(summary.deleted)))
+    table.add_row("skipped", str(len(summary.skipped)))
+    table.add_row("chunks written", str(summary.chunks_written))
+    table.add_row("chunks in collection", str(summary.chunks_total))
+    table.add_row("seconds", f"{summary.seconds:.2f}")
+    out().print(table)
+    for title, issues in (("skipped", summary.skipped), ("warnings", summary.warnings)):
+        if not issues:
+            continue
+        detail = Table(title=title, title_justify="left")
+        detail.add_column("file", style="cyan", overflow="fold")
+        detail.add_column("reason", overflow="fold")
+        for issue in issues:
+            detail.add_row(escape(issue.path), escape(issue.reason))
+        out().print(detail)

@@ -1,0 +1,112 @@
+"""`llmorch ask`: one question, answered from the notes, streamed to the terminal or printed as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from llmorch.cli import render
+from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, split_tags
+from llmorch.cli.state import AppState
+from llmorch.errors import LlmorchError
+
+if TYPE_CHECKING:
+    from llmorch.workflows.ask import AskRequest, AskResult, Delta
+    from llmorch.workflows.runtime import Runtime
+
+
+def ask(
+    ctx: typer.Context,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", "-q", help="The question; without it, read from stdin."),
+    ] = None,
+    mode: Annotated[
+        Literal["rag", "agent"],
+        typer.Option(
+            "--mode",
+            help="rag: retrieve, then answer from the passages (reliable with small models). "
+            "agent: the model searches through the tool loop.",
+        ),
+    ] = "rag",
+    model: ModelOption = None,
+    collection: CollectionOption = None,
+    tags: TagsOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=50, help="Passages.")] = 6,
+    no_stream: Annotated[
+        bool, typer.Option("--no-stream", help="Print the answer when complete.")
+    ] = False,
+    show_thinking: Annotated[
+        bool, typer.Option("--show-thinking", help="Show the model's reasoning on stderr.")
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print answer, sources, tool calls, usage, timings, trace_id and status as JSON.",
+        ),
+    ] = False,
+) -> None:
+    """Answer a question from your notes, citing them as [n].
+
+    Examples: llmorch ask -q "when do backups run?" ·
+    echo "summarise my notes on restic" | llmorch ask --json
+    """
+    from llmorch.workflows.ask import AskRequest
+    from llmorch.workflows.runtime import Runtime
+
+    text = _read_query(query)
+    settings = ctx.ensure_object(AppState).settings
+    request = AskRequest(query=text, mode=mode, tags=split_tags(tags), limit=limit)
+    view = None if as_json else render.AnswerView(show_thinking=show_thinking)
+    try:
+        runtime = Runtime(settings, model=model, collection=collection)
+        result = asyncio.run(_run(runtime, request, view))
+    except LlmorchError as exc:
+        if as_json:
+            render.print_json(
+                {"status": "error", "exit_code": exc.exit_code, "kind": exc.kind, "error": str(exc)}
+            )
+        raise
+    finally:
+        if view is not None:
+            view.finish()
+    if as_json:
+        render.print_json({**result.model_dump(mode="json"), "exit_code": 0})
+        return
+    render.sources(result.sources)
+
+
+async def _run(runtime: Runtime, request: AskRequest, view: render.AnswerView | None) -> AskResult:
+    from llmorch.llm.stream import ReasoningDelta
+    from llmorch.workflows.ask import AskContext, run_ask
+
+    def on_delta(delta: Delta) -> None:
+        if view is None:
+            return
+        if isinstance(delta, ReasoningDelta):
+            view.thinking(delta.text)
+        else:
+            view.text(delta.text)
+
+    async with runtime:
+        context = AskContext(
+            runtime=runtime, knowledge=runtime, on_delta=on_delta, stream=view is not None
+        )
+        return await run_ask(request, context)
+
+
+def _read_query(query: str | None) -> str:
+    """The -q value, else stdin when it is piped (`echo q | llmorch ask`, heredocs), else usage."""
+    if query is not None and query.strip():
+        return query.strip()
+    if query is None and not sys.stdin.isatty():
+        piped = sys.stdin.read().strip()
+        if piped:
+            return piped
+    raise typer.BadParameter(
+        "give a question with -q, or pipe it on stdin", param_hint="'-q' / '--query'"
+    )

@@ -1,0 +1,202 @@
+"""The `ask` workflow as typed pipelines: rag = prepare → retrieve → answer → cite,
+agent = prepare → tool loop → cite. The CLI and chat render what `run_ask` returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from llmorch.llm.messages import (
+    AssistantMessage,
+    Completion,
+    Message,
+    SystemMessage,
+    Usage,
+    UserMessage,
+)
+from llmorch.llm.stream import ReasoningDelta, StreamDone, TextDelta
+from llmorch.pipeline import Pipeline, step
+from llmorch.retrieval.hits import KnowledgeSearch, SearchRequest
+from llmorch.workflows import prompts
+from llmorch.workflows.citations import Source, SourceList, mark_cited
+
+if TYPE_CHECKING:
+    from llmorch.llm.client import LlmClient
+
+AskMode = Literal["rag", "agent"]
+Delta = TextDelta | ReasoningDelta
+OnDelta = Callable[[Delta], None]
+
+
+class AskRequest(BaseModel):
+    query: str = Field(min_length=1)
+    mode: AskMode = "rag"
+    tags: list[str] = Field(default_factory=list[str])
+    limit: int = Field(default=6, ge=1, le=50, description="Passages to retrieve (rag mode).")
+    history: list[Message] = Field(
+        default_factory=list[Message], description="Earlier turns of a conversation, oldest first."
+    )
+
+
+class ToolCallRecord(BaseModel):
+    name: str
+    arguments: str
+    ok: bool
+    duration_ms: float
+    error: str | None = None
+
+
+class AskResult(BaseModel):
+    """Everything one answer produced; `--json` prints it as it is (minus the conversation turn)."""
+
+    query: str
+    mode: AskMode
+    model: str
+    answer: str
+    reasoning: str | None = None
+    status: str = Field(description="'ok', or why the answer stopped early, e.g. 'max_iterations'.")
+    sources: list[Source]
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list[ToolCallRecord])
+    usage: Usage = Field(default_factory=Usage)
+    timings_ms: dict[str, float] = Field(default_factory=dict[str, float])
+    trace_id: str = ""
+    turn: list[Message] = Field(
+        default_factory=list[Message],
+        exclude=True,
+        description="What this answer adds to a conversation: the question, tool turns, answer.",
+    )
+
+
+class HasLlm(Protocol):
+    def llm(self) -> LlmClient: ...
+
+
+@dataclass
+class AskContext:
+    """What an ask run reads: the model, the notes, where streamed text goes, the sources seen."""
+
+    runtime: HasLlm
+    knowledge: KnowledgeSearch
+    on_delta: OnDelta | None = None
+    stream: bool = True
+    sources: SourceList = field(default_factory=SourceList)
+
+
+class _NeedsKnowledge(Protocol):
+    knowledge: KnowledgeSearch
+    sources: SourceList
+
+
+class _NeedsModel(Protocol):
+    runtime: HasLlm
+    on_delta: OnDelta | None
+    stream: bool
+
+
+class _NeedsSources(Protocol):
+    sources: SourceList
+
+
+@dataclass(frozen=True)
+class Prepared:
+    request: AskRequest
+    search: SearchRequest
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    request: AskRequest
+    sources: list[Source]
+
+
+@dataclass(frozen=True)
+class Answered:
+    request: AskRequest
+    completion: Completion
+    turn: list[Message]
+    tool_calls: list[ToolCallRecord] = field(default_factory=list[ToolCallRecord])
+    status: str = "ok"
+
+
+@step(name="prepare")
+async def prepare(request: AskRequest, ctx: object) -> Prepared:
+    """Turn the question into the search the mode will run (rag now, agent through its tool)."""
+    query = " ".join(request.query.split())
+    return Prepared(request, SearchRequest(query=query, limit=request.limit, tags=request.tags))
+
+
+@step(name="retrieve")
+async def retrieve(prepared: Prepared, ctx: _NeedsKnowledge) -> Retrieved:
+    hits = await ctx.knowledge.search(prepared.search)
+    return Retrieved(prepared.request, ctx.sources.add(hits))
+
+
+@step(name="answer")
+async def answer(retrieved: Retrieved, ctx: _NeedsModel) -> Answered:
+    """Ask the model with the passages attached; stream its words to `on_delta` as they come."""
+    request = retrieved.request
+    messages: list[Message] = [
+        SystemMessage(content=prompts.RAG_SYSTEM),
+        *request.history,
+        UserMessage(content=prompts.rag_question(request.query, retrieved.sources)),
+    ]
+    completion = await _complete(ctx, messages)
+    # The conversation keeps the bare question: passages are re-retrieved each turn, not replayed.
+    turn: list[Message] = [UserMessage(content=request.query), completion.message]
+    return Answered(request, completion, turn)
+
+
+async def _complete(ctx: _NeedsModel, messages: list[Message]) -> Completion:
+    llm = ctx.runtime.llm()
+    if not ctx.stream:
+        completion = await llm.complete(messages)
+        if ctx.on_delta is not None:
+            if completion.message.reasoning:
+                ctx.on_delta(ReasoningDelta(completion.message.reasoning))
+            ctx.on_delta(TextDelta(completion.message.content or ""))
+        return completion
+    async for event in llm.stream(messages):
+        if isinstance(event, StreamDone):
+            return event.completion
+        if ctx.on_delta is not None:
+            ctx.on_delta(event)
+    raise AssertionError("a model stream always ends with StreamDone")
+
+
+@step(name="cite")
+async def cite(answered: Answered, ctx: _NeedsSources) -> AskResult:
+    """Attach the numbered sources and flag the ones the answer's [n] marks point at."""
+    message: AssistantMessage = answered.completion.message
+    text = message.content or ""
+    return AskResult(
+        query=answered.request.query,
+        mode=answered.request.mode,
+        model=answered.completion.model,
+        answer=text,
+        reasoning=message.reasoning,
+        status=answered.status,
+        sources=mark_cited(ctx.sources.sources, text),
+        tool_calls=answered.tool_calls,
+        usage=answered.completion.usage or Usage(),
+        turn=answered.turn,
+    )
+
+
+RAG_PIPELINE = (
+    Pipeline.create(prepare, context=AskContext, name="ask-rag")
+    .pipe(retrieve)
+    .pipe(answer)
+    .pipe(cite)
+)
+
+
+async def run_ask(request: AskRequest, ctx: AskContext) -> AskResult:
+    """Run one question through its mode's pipeline; an expected failure raises its LlmorchError."""
+    result = await RAG_PIPELINE.execute(request, ctx)
+    done = result.unwrap()
+    timings = {s.meta.name: round(s.meta.duration_ms, 2) for s in result.steps}
+    timings["total"] = round(result.meta.duration_ms, 2)
+    return done.model_copy(update={"timings_ms": timings, "trace_id": result.meta.trace_id})
