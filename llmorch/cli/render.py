@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from llmorch.ingest.sync import IngestSummary
-
     from llmorch.retrieval.hits import SearchHit
     from llmorch.workflows.citations import Source
 
