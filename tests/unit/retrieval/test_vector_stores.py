@@ -1,0 +1,170 @@
+"""Both backends behave alike: a real Qdrant Edge shard in tmp_path and qdrant-client's `:memory:`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import bag_of_words_vector
+
+from llmorch.errors import RetrievalError
+from llmorch.retrieval import bm25
+from llmorch.retrieval.edge import EdgeStore
+from llmorch.retrieval.schema import ChunkPayload, ChunkPoint, CollectionMeta, StoreQuery
+from llmorch.retrieval.server import ServerStore
+from llmorch.retrieval.store import VectorStore
+
+ROOT = "/vault"
+NOTES = {
+    "animals/fox.md": ("Foxes", "Habits", "The red fox hunts voles at dusk.", ["animal", "wild"]),
+    "animals/dog.md": ("Dogs", "Care", "A dog needs a walk every day.", ["animal", "pet"]),
+    "code/python.md": ("Python", "Async", "asyncio runs coroutines on an event loop.", ["code"]),
+    "code/rust.md": ("Rust", "Ownership", "The borrow checker enforces ownership.", ["code"]),
+}
+
+
+def make_points(path: str, *, dense: bool, chunks: int = 1, hash_: str = "h1") -> list[ChunkPoint]:
+    title, heading, text, tags = NOTES[path]
+    payloads = [
+        ChunkPayload(
+            root=ROOT,
+            path=path,
+            title=title,
+            heading=heading,
+            text=f"{text} part {i}" if chunks > 1 else text,
+            tags=tags,
+            content_hash=hash_,
+            chunk_index=i,
+            chunk_count=chunks,
+            mtime_ns=1,
+            size=10,
+        )
+        for i in range(chunks)
+    ]
+    sparse = bm25.embed_documents([f"{p.title}\n{p.text}" for p in payloads])
+    return [
+        ChunkPoint(p, s, bag_of_words_vector(p.text) if dense else None)
+        for p, s in zip(payloads, sparse, strict=True)
+    ]
+
+
+def open_backend(kind: str, tmp_path: Path) -> VectorStore:
+    if kind == "edge":
+        return EdgeStore.open(tmp_path / "qdrant", "notes")
+    from qdrant_client import QdrantClient
+
+    return ServerStore(QdrantClient(":memory:"), "notes")
+
+
+@pytest.fixture(params=["edge", "server"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
+    store = open_backend(request.param, tmp_path)
+    yield store
+    store.close()
+
+
+def fill(store: VectorStore, *, dense: bool) -> None:
+    store.create(
+        CollectionMeta(embedding_model="bow" if dense else None, dense_size=64 if dense else None)
+    )
+    for path in NOTES:
+        store.replace_files(ROOT, [path], make_points(path, dense=dense))
+
+
+def query(text: str, *, dense: bool = False, **kwargs: object) -> StoreQuery:
+    vector = bag_of_words_vector(text) if dense else None
+    return StoreQuery(sparse=bm25.embed_query(text), dense=vector, **kwargs)  # type: ignore[arg-type]
+
+
+def test_missing_collection_tells_the_user_to_ingest(backend: VectorStore) -> None:
+    assert not backend.exists()
+    with pytest.raises(RetrievalError) as err:
+        backend.meta()
+    assert "llmorch ingest" in str(err.value)
+
+
+def test_bm25_search_returns_the_matching_chunk_with_citation_fields(backend: VectorStore) -> None:
+    fill(backend, dense=False)
+    hits = backend.query(query("fox voles"))
+    assert hits[0].path == "animals/fox.md"
+    assert hits[0].title == "Foxes"
+    assert hits[0].heading == "Habits"
+    assert "voles" in hits[0].text
+    assert hits[0].score > 0
+    assert all(h.path != "code/rust.md" for h in hits)
+
+
+def test_hybrid_search_fuses_dense_and_bm25(backend: VectorStore) -> None:
+    fill(backend, dense=True)
+    assert backend.meta().hybrid
+    hits = backend.query(query("borrow checker ownership", dense=True, limit=2))
+    assert hits[0].path == "code/rust.md"
+    assert len(hits) == 2
+    # RRF sums 1/(k + rank) over the arms (rank from 0): first in both the dense and BM25 lists.
+    assert hits[0].score == pytest.approx(2 / 60)
+    assert hits[1].score < hits[0].score
+
+
+def test_tag_filter_matches_any_or_all(backend: VectorStore) -> None:
+    fill(backend, dense=False)
+    words = "fox dog asyncio borrow walk voles loop checker"
+    any_hits = backend.query(query(words, limit=10, tags=["pet", "code"]))
+    assert {h.path for h in any_hits} == {"animals/dog.md", "code/python.md", "code/rust.md"}
+    all_hits = backend.query(query(words, limit=10, tags=["animal", "wild"], tag_mode="all"))
+    assert {h.path for h in all_hits} == {"animals/fox.md"}
+
+
+def test_path_prefix_filter_keeps_one_folder(backend: VectorStore) -> None:
+    fill(backend, dense=True)
+    hits = backend.query(query("fox dog asyncio borrow", dense=True, limit=10, path_prefix="code/"))
+    assert {h.path for h in hits} == {"code/python.md", "code/rust.md"}
+
+
+def test_score_threshold_drops_weak_hits(backend: VectorStore) -> None:
+    fill(backend, dense=False)
+    everything = backend.query(query("fox voles dog", limit=10))
+    assert len(everything) == 2
+    cut = (everything[0].score + everything[1].score) / 2
+    assert len(backend.query(query("fox voles dog", limit=10, score_threshold=cut))) == 1
+
+
+def test_replacing_a_file_leaves_no_stale_chunks(backend: VectorStore) -> None:
+    fill(backend, dense=False)
+    backend.replace_files(
+        ROOT, ["code/python.md"], make_points("code/python.md", dense=False, chunks=3)
+    )
+    assert backend.count() == 6
+    backend.replace_files(
+        ROOT, ["code/python.md"], make_points("code/python.md", dense=False, chunks=1, hash_="h2")
+    )
+    assert backend.count() == 4
+    record = backend.manifest()[(ROOT, "code/python.md")]
+    assert (record.content_hash, record.chunk_count, record.points) == ("h2", 1, 1)
+
+
+def test_manifest_flags_a_file_with_missing_points_as_incomplete(backend: VectorStore) -> None:
+    fill(backend, dense=False)
+    three = make_points("code/rust.md", dense=False, chunks=3)
+    backend.replace_files(ROOT, ["code/rust.md"], three[:2])  # as if the run died mid-write
+    manifest = backend.manifest()
+    assert not manifest[(ROOT, "code/rust.md")].complete
+    assert manifest[(ROOT, "code/python.md")].complete
+
+
+def test_touch_and_delete_files(backend: VectorStore) -> None:
+    fill(backend, dense=False)
+    backend.touch_file(ROOT, "animals/dog.md", 42)
+    assert backend.manifest()[(ROOT, "animals/dog.md")].mtime_ns == 42
+    backend.delete_files(ROOT, ["animals/dog.md", "animals/fox.md"])
+    assert set(backend.manifest()) == {(ROOT, "code/python.md"), (ROOT, "code/rust.md")}
+
+
+def test_both_backends_rank_and_score_bm25_alike(tmp_path: Path) -> None:
+    results = []
+    for kind in ("edge", "server"):
+        store = open_backend(kind, tmp_path)
+        fill(store, dense=False)
+        results.append([(h.path, round(h.score, 3)) for h in store.query(query("dog walk fox"))])
+        store.close()
+    assert results[0] == results[1]
