@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import Vault, bump_mtime
+from tricky_vault import Vault, bump_mtime
 
 from llmorch.config import Settings
 from llmorch.errors import IngestError, RetrievalError

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import bag_of_words_vector
+from embedding_server import bag_of_words_vector
 
 from llmorch.errors import RetrievalError
 from llmorch.retrieval import bm25
