@@ -15,12 +15,7 @@
         "x86_64-darwin"
         "aarch64-darwin"
       ];
-      pkgsFor =
-        system:
-        import nixpkgs {
-          inherit system;
-          overlays = [ self.overlays.default ];
-        };
+      pkgsFor = system: nixpkgs.legacyPackages.${system}.extend self.overlays.default;
       forSystems = names: f: lib.genAttrs names (system: f (pkgsFor system));
 
       # A NixOS system using the module the way the README shows, for the module check.

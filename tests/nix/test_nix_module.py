@@ -7,27 +7,21 @@ NixOS option trees (tests/nix/eval-module.nix), writing store files into a priva
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from nix_instantiate import REPO, evaluate, requires_nix, run
 
 from llmorch import paths
 from llmorch.config import load_config
 
-REPO = Path(__file__).resolve().parents[2]
 EVAL_MODULE = Path(__file__).with_name("eval-module.nix")
-NIXPKGS_LIB_ENV = "LLMORCH_NIXPKGS_LIB"
-NIX_INSTANTIATE = shutil.which("nix-instantiate")
 
-pytestmark = pytest.mark.skipif(
-    NIX_INSTANTIATE is None, reason="nix-instantiate is not installed (run scripts/setup-nix)"
-)
+pytestmark = requires_nix
 
 VAULT = "/srv/notes"
 HOME_VAULT = "/home/alice/Vault"
@@ -46,23 +40,6 @@ MORNING_JOB = """
     outputFile = "/srv/notes/Inbox/morning.md";
   };
 """
-
-
-def nixpkgs_lib() -> Path:
-    override = os.environ.get(NIXPKGS_LIB_ENV)
-    lib = Path(override) if override else REPO.parent / "shared" / "nix" / "nixpkgs-lib" / "lib"
-    if not (lib / "default.nix").is_file():
-        pytest.fail(
-            f"nixpkgs lib not found at {lib}; set {NIXPKGS_LIB_ENV} to a nixpkgs lib folder"
-        )
-    return lib
-
-
-def nix_env(home: Path) -> dict[str, str]:
-    """No daemon, no user cache: everything the evaluation writes stays under `home`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NIX_")}
-    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / "cache"))
-    return env
 
 
 @dataclass
@@ -101,29 +78,7 @@ class NixEval:
         self.count += 1
         config_file = self.workdir / f"configuration-{self.count}.nix"
         config_file.write_text("{\n" + config + "\n}\n")
-        assert NIX_INSTANTIATE is not None
-        command = [
-            NIX_INSTANTIATE,
-            "--eval",
-            "--strict",
-            "--json",
-            "--read-write-mode",
-            "--store",
-            str(self.store),
-            "--option",
-            "build-users-group",
-            "",
-            str(EVAL_MODULE),
-            "--arg",
-            "nixpkgsLib",
-            str(nixpkgs_lib()),
-            "--arg",
-            "configFile",
-            str(config_file),
-        ]
-        return subprocess.run(
-            command, capture_output=True, text=True, env=nix_env(self.workdir), check=False
-        )
+        return evaluate(EVAL_MODULE, self.workdir, configFile=config_file)
 
     def __call__(self, config: str) -> Evaluation:
         result = self.run(config)
@@ -150,15 +105,8 @@ def test_every_nix_file_parses(tmp_path: Path) -> None:
     )
     names = {str(p.relative_to(REPO)) for p in nix_files}
     assert {"flake.nix", "nix/module.nix", "nix/package.nix"} <= names
-    assert NIX_INSTANTIATE is not None
     for path in nix_files:
-        result = subprocess.run(
-            [NIX_INSTANTIATE, "--parse", str(path)],
-            capture_output=True,
-            text=True,
-            env=nix_env(tmp_path),
-            check=False,
-        )
+        result = run(["--parse", str(path)], tmp_path)
         assert result.returncode == 0, f"{path}: {result.stderr}"
 
 
