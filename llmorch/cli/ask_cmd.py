@@ -64,7 +64,7 @@ def ask(
     view = None if as_json else render.AnswerView(show_thinking=show_thinking)
     try:
         runtime = Runtime(settings, model=model, collection=collection)
-        result = asyncio.run(_run(runtime, request, view))
+        result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
     except LlmorchError as exc:
         if as_json:
             render.print_json(
@@ -80,7 +80,9 @@ def ask(
     render.sources(result.sources)
 
 
-async def _run(runtime: Runtime, request: AskRequest, view: render.AnswerView | None) -> AskResult:
+async def _run(
+    runtime: Runtime, request: AskRequest, view: render.AnswerView | None, *, stream: bool
+) -> AskResult:
     from llmorch.llm.stream import ReasoningDelta
     from llmorch.workflows.ask import AskContext, run_ask
 
@@ -94,7 +96,10 @@ async def _run(runtime: Runtime, request: AskRequest, view: render.AnswerView | 
 
     async with runtime:
         context = AskContext(
-            runtime=runtime, knowledge=runtime, on_delta=on_delta, stream=view is not None
+            runtime=runtime,
+            knowledge=runtime,
+            on_delta=on_delta,
+            stream=stream and view is not None,
         )
         return await run_ask(request, context)
 

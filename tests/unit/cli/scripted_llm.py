@@ -22,10 +22,11 @@ MODEL = "scripted-model"
 
 @dataclass
 class Reply:
-    """One assistant turn: text, or tool calls as (name, arguments) pairs."""
+    """One assistant turn: text, or tool calls as (name, arguments) pairs, or an HTTP error."""
 
     text: str = ""
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    error_status: int | None = None
 
 
 Script = Callable[[dict[str, Any]], Reply]
@@ -109,7 +110,10 @@ def _handler_for(llm: ScriptedLlm) -> type[BaseHTTPRequestHandler]:
                 self._json({"error": {"message": "not found"}}, status=404)
                 return
             reply = llm.next_reply(body)
-            if body.get("stream"):
+            if reply.error_status is not None:
+                message = reply.text or "scripted failure"
+                self._json({"error": {"message": message}}, status=reply.error_status)
+            elif body.get("stream"):
                 self._stream(reply)
             else:
                 self._json(_completion(reply))

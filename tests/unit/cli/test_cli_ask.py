@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import yaml
+from cli_invoke import Invoke
+from scripted_llm import Reply, ScriptedLlm
+
+
+def test_rag_json_answer_cites_the_retrieved_note(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    result = cli("ask", "-q", "when do restic snapshots run?", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["status"] == "ok" and data["exit_code"] == 0
+    assert data["mode"] == "rag"
+    assert "[1]" in data["answer"]
+    first = data["sources"][0]
+    assert first["n"] == 1 and first["path"] == "Backup strategy.md" and first["cited"] is True
+    assert data["usage"]["total_tokens"] == 18
+    assert {"prepare", "retrieve", "answer", "cite", "total"} <= data["timings_ms"].keys()
+    assert len(data["trace_id"]) == 32
+    assert data["model"] == "scripted-model"
+
+
+def test_rag_sends_the_numbered_passages_and_question_to_the_model(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    cli("ask", "-q", "when do restic snapshots run?")
+    user_turn = llm.requests[-1]["messages"][-1]["content"]
+    assert user_turn.startswith("Passages:")
+    assert "[1] Backup strategy.md#" in user_turn
+    assert "02:30" in user_turn
+    assert user_turn.rstrip().endswith("Question: when do restic snapshots run?")
+
+
+def test_piped_answer_is_plain_text_followed_by_numbered_sources(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(text="Nightly at **02:30** [1]."))
+    result = cli("ask", "-q", "restic schedule")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Nightly at **02:30** [1]."
+    assert "Sources:" in lines
+    assert any(line.startswith("[1] Backup strategy.md#") for line in lines)
+    assert "\x1b[" not in result.stdout
+
+
+def test_question_is_read_from_stdin_when_piped(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    result = cli("ask", "--no-stream", input="what about the tomatoes?\n")
+    assert result.exit_code == 0, result.output
+    assert "tomatoes" in llm.requests[-1]["messages"][-1]["content"]
+    assert llm.requests[-1].get("stream") is not True
+
+
+def test_no_question_at_all_is_a_usage_error(cli: Invoke, indexed: Path) -> None:
+    result = cli("ask", input="")
+    assert result.exit_code == 2
+    assert "-q" in result.stderr
+
+
+def test_tags_restrict_the_passages(cli: Invoke, indexed: Path, llm: ScriptedLlm) -> None:
+    data = json.loads(cli("ask", "-q", "restic tomatoes", "--tags", "garden", "--json").stdout)
+    assert [s["path"] for s in data["sources"]] == ["Garden.md"]
+
+
+def test_model_flag_is_sent_to_the_server(cli: Invoke, indexed: Path, llm: ScriptedLlm) -> None:
+    cli("ask", "-q", "restic", "--model", "qwen3-4b")
+    assert llm.requests[-1]["model"] == "qwen3-4b"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_llm_is_exit_4_with_one_error_line(
+    cli: Invoke, indexed: Path, config: Path
+) -> None:
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["llm"]["base_url"] = f"http://127.0.0.1:{_closed_port()}/v1"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = cli("ask", "-q", "restic")
+    assert result.exit_code == 4
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "cannot reach the LLM" in errors[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_server_error_is_exit_5_and_json_reports_it(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(error_status=500, text="model crashed"))
+    result = cli("ask", "-q", "restic", "--json")
+    assert result.exit_code == 5
+    data = json.loads(result.stdout)
+    assert data["status"] == "error" and data["exit_code"] == 5 and data["kind"] == "llm"
+    assert "Traceback" not in result.stderr
+
+
+def test_verbose_shows_the_traceback_of_an_expected_failure(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(error_status=500))
+    result = cli("-v", "ask", "-q", "restic")
+    assert result.exit_code == 5
+    assert "Traceback" in result.stderr
+
+
+def test_ask_before_ingest_is_a_retrieval_error(cli: Invoke) -> None:
+    result = cli("ask", "-q", "anything")
+    assert result.exit_code == 6
+    assert "llmorch ingest" in result.stderr

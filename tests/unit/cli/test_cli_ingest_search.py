@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from cli_invoke import Invoke
+
+
+def test_ingest_prints_a_summary_table_with_skipped_files_and_reasons(
+    cli: Invoke, vault: Path
+) -> None:
+    result = cli("ingest", str(vault))
+    assert result.exit_code == 0, result.output
+    assert "added" in result.stdout
+    assert "photo.md" in result.stdout
+    assert "binary file" in result.stdout
+
+
+def test_second_ingest_changes_nothing(cli: Invoke, indexed: Path) -> None:
+    result = cli("ingest", str(indexed), "--json")
+    summary = json.loads(result.stdout)
+    assert summary["added"] == [] and summary["updated"] == [] and summary["deleted"] == []
+    assert summary["unchanged"] == 3
+
+
+def test_dry_run_reports_but_writes_nothing(cli: Invoke, vault: Path) -> None:
+    dry = json.loads(cli("ingest", str(vault), "--dry-run", "--json").stdout)
+    assert len(dry["added"]) == 3
+    assert dry["chunks_total"] == 0
+    assert cli("search", "restic").exit_code == 6
+
+
+def test_ingest_without_path_uses_configured_paths(cli: Invoke, config: Path, vault: Path) -> None:
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["ingest"] = {"paths": [str(vault)]}
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = cli("ingest", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["added"]) == 3
+
+
+def test_ingest_without_path_or_configured_paths_is_exit_8(cli: Invoke) -> None:
+    result = cli("ingest")
+    assert result.exit_code == 8
+    assert result.stderr.startswith("error: no PATH given")
+    assert "Traceback" not in result.stderr
+
+
+def test_ingest_of_a_missing_folder_is_exit_8(cli: Invoke, tmp_path: Path) -> None:
+    result = cli("ingest", str(tmp_path / "nope"))
+    assert result.exit_code == 8
+    assert "no such file or folder" in result.stderr
+
+
+def test_search_shows_the_matching_note_and_heading_in_a_table(cli: Invoke, indexed: Path) -> None:
+    result = cli("search", "restic snapshots nightly")
+    assert result.exit_code == 0, result.output
+    first_row = next(line for line in result.stdout.splitlines() if "│ 1 " in line)
+    assert "Backup strategy.md#" in first_row
+    assert "Schedule" in result.stdout
+
+
+def test_search_json_hits_carry_what_a_citation_needs(cli: Invoke, indexed: Path) -> None:
+    hits = json.loads(cli("search", "tomatoes", "--json", "--limit", "2").stdout)
+    assert 1 <= len(hits) <= 2
+    assert hits[0]["path"] == "Garden.md"
+    assert {"path", "heading", "title", "snippet", "score", "tags"} <= hits[0].keys()
+    assert "text" not in hits[0]
+
+
+def test_search_tags_filter_keeps_only_tagged_notes(cli: Invoke, indexed: Path) -> None:
+    hits = json.loads(
+        cli("search", "notes snapshots tomatoes", "--tags", "#garden", "--json").stdout
+    )
+    assert [h["path"] for h in hits] == ["Garden.md"]
+
+
+def test_search_before_any_ingest_says_to_ingest_first(cli: Invoke) -> None:
+    result = cli("search", "anything")
+    assert result.exit_code == 6
+    assert "llmorch ingest" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_search_of_a_collection_never_ingested_is_exit_6(cli: Invoke, indexed: Path) -> None:
+    assert cli("search", "restic", "--collection", "other").exit_code == 6
