@@ -84,11 +84,16 @@ let
 
   hardening = {
     DynamicUser = true;
+    # One name for every unit, so ingest and the jobs share one dynamic UID and with it the index.
+    User = "llmorch";
+    Group = "llmorch";
     StateDirectory = "llmorch";
     StateDirectoryMode = "0700";
     CacheDirectory = "llmorch";
     CacheDirectoryMode = "0700";
-    UMask = "0077";
+    # The directories above are private already; a readable umask lets the vault's owner read the
+    # answer files systemd creates for outputFile.
+    UMask = "0022";
     # Home directories are replaced by an empty tmpfs; only the vault folders come back, read-only.
     ProtectHome = "tmpfs";
     ProtectSystem = "strict";
@@ -101,8 +106,8 @@ let
     ProtectControlGroups = true;
     ProtectClock = true;
     ProtectHostname = true;
+    # ProcSubset=pid is left out: native libraries read /proc/meminfo and /proc/cpuinfo to size pools.
     ProtectProc = "invisible";
-    ProcSubset = "pid";
     RestrictAddressFamilies = [
       "AF_UNIX"
       "AF_INET"

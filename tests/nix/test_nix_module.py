@@ -181,6 +181,8 @@ def test_units_are_hardened(nix_eval: NixEval) -> None:
     ev = nix_eval("services.llmorch.enable = true;" + INGEST + MORNING_JOB)
     expected = {
         "DynamicUser": True,
+        "User": "llmorch",
+        "Group": "llmorch",
         "StateDirectory": "llmorch",
         "CacheDirectory": "llmorch",
         "ProtectSystem": "strict",
@@ -199,7 +201,9 @@ def test_units_are_hardened(nix_eval: NixEval) -> None:
         "RestrictNamespaces": True,
         "RestrictSUIDSGID": True,
         "LockPersonality": True,
-        "UMask": "0077",
+        "UMask": "0022",
+        "StateDirectoryMode": "0700",
+        "CacheDirectoryMode": "0700",
     }
     assert set(ev.services) == {"llmorch-ingest", "llmorch-job-morning"}
     for name, service in ev.services.items():
