@@ -7,8 +7,10 @@ NixOS option trees (tests/nix/eval-module.nix), writing store files into a priva
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,37 @@ def test_ingest_service_runs_llmorch_ingest_with_the_generated_config(nix_eval: 
     assert settings.llm.model == "qwen3-8b"
     assert settings.ingest.paths == [Path(VAULT), Path(HOME_VAULT)]
     assert settings.logging.level == "INFO"
+
+
+def test_ingest_unit_command_indexes_the_vault_into_the_state_directory(
+    nix_eval: NixEval, tmp_path: Path
+) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "backups.md").write_text("# Backups\n\nRestic runs nightly at 02:00 to the NAS.\n")
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        f'services.llmorch.ingest = {{ enable = true; paths = [ "{vault}" ]; }};'
+    )
+    service = ev.services["llmorch-ingest"]
+    exe, flag, config_path, *args = ev.exec_start("llmorch-ingest")
+    assert exe.endswith("/bin/llmorch")
+
+    # Run the unit's command line with this checkout's llmorch, /var re-rooted under tmp_path.
+    root = tmp_path / "root"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMORCH_", "XDG_"))}
+    env.update({k: str(root / v.lstrip("/")) for k, v in service["environment"].items()})
+    llmorch = [sys.executable, "-m", "llmorch", flag, str(ev.store_file(config_path))]
+    ingest = subprocess.run(llmorch + args, capture_output=True, text=True, env=env, check=False)
+    assert ingest.returncode == 0, ingest.stderr
+
+    state = root / "var" / "lib" / service["serviceConfig"]["StateDirectory"]
+    assert (state / "qdrant").is_dir()
+    search = subprocess.run(
+        [*llmorch, "search", "restic"], capture_output=True, text=True, env=env, check=False
+    )
+    assert search.returncode == 0, search.stderr
+    assert "backups.md" in search.stdout
 
 
 def test_ingest_timer_fires_on_schedule_and_catches_up_missed_runs(nix_eval: NixEval) -> None:
