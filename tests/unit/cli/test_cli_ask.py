@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import yaml
 from cli_invoke import Invoke
@@ -118,3 +119,50 @@ def test_ask_before_ingest_is_a_retrieval_error(cli: Invoke) -> None:
     result = cli("ask", "-q", "anything")
     assert result.exit_code == 6
     assert "llmorch ingest" in result.stderr
+
+
+def _cite_first_tool_source(body: dict[str, Any]) -> Reply:
+    """Answers like a good agent: cites the first passage the search tool returned, by its source."""
+    tool_turns = [m for m in body["messages"] if m["role"] == "tool"]
+    passages = json.loads(tool_turns[-1]["content"])
+    return Reply(text=f"Snapshots run nightly at 02:30 [{passages[0]['source']}].")
+
+
+def test_agent_mode_searches_through_the_tool_and_numbers_the_cited_source(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(tool_calls=[("search_knowledge_base", {"query": "restic nightly"})]))
+    llm.script = _cite_first_tool_source
+    result = cli("ask", "-q", "when do backups run?", "--mode", "agent", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["mode"] == "agent" and data["status"] == "ok"
+    assert data["answer"] == "Snapshots run nightly at 02:30 [1]."
+    assert data["sources"][0]["path"] == "Backup strategy.md" and data["sources"][0]["cited"]
+    (call,) = data["tool_calls"]
+    assert call["name"] == "search_knowledge_base" and call["ok"] is True
+    assert call["arguments"] == {"query": "restic nightly"}
+    assert {"prepare", "tool_loop", "cite"} <= data["timings_ms"].keys()
+    assert data["usage"]["total_tokens"] == 36
+
+
+def test_agent_mode_streams_the_answer_and_notes_tool_calls_on_stderr(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(tool_calls=[("search_knowledge_base", {"query": "tomatoes"})]))
+    llm.script = _cite_first_tool_source
+    result = cli("ask", "-q", "garden?", "--mode", "agent")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Snapshots run nightly at 02:30 [1].\n")
+    assert "[1] Garden.md" in result.stdout
+    assert "→ search_knowledge_base" in result.stderr
+    assert llm.requests[-1]["stream"] is True
+
+
+def test_agent_tags_flag_applies_when_the_model_gives_none(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(tool_calls=[("search_knowledge_base", {"query": "restic tomatoes"})]))
+    llm.script = _cite_first_tool_source
+    data = json.loads(cli("ask", "-q", "x", "--mode", "agent", "--tags", "garden", "--json").stdout)
+    assert [s["path"] for s in data["sources"]] == ["Garden.md"]

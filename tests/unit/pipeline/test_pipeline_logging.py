@@ -27,7 +27,7 @@ async def test_step_logs_start_retry_and_failure_with_trace_and_span_ids(
     assert messages[-1] == "step fetch failed: [busy] server busy"
     assert {r["span_id"] for r in step_logs} == {step_meta.span_id}
     assert {r["trace_id"] for r in log_records} == {result.meta.trace_id}
-    assert [r["level"] for r in step_logs] == ["DEBUG", "INFO", "WARNING"]
+    assert [r["level"] for r in step_logs] == ["DEBUG", "INFO", "INFO"]
 
 
 async def test_pipeline_reuses_a_trace_id_already_bound_by_the_caller(

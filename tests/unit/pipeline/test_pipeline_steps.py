@@ -247,3 +247,14 @@ def test_ctrl_c_under_asyncio_run_raises_keyboard_interrupt_without_retry() -> N
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(Pipeline.create(waits_for_user).execute("x", None))
     assert calls == 1
+
+
+async def test_a_timeout_raised_by_the_steps_own_io_keeps_its_message() -> None:
+    @step(timeout_s=60)
+    async def read(inp: str, ctx: object) -> str:
+        raise TimeoutError("read timed out after 5s")
+
+    result = await read.run("x", None)
+
+    assert result.error is not None and result.error.code == "timeout"
+    assert result.error.message == "read timed out after 5s"
