@@ -97,7 +97,8 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                     error = outcome
                     if not self._retry.should_retry(error, attempt):
                         meta = watch.meta(self._name, trace_id, span_id, attempt)
-                        logger.warning(
+                        # INFO, not WARNING: the caller gets the failure and decides how to report it.
+                        logger.info(
                             "step {} failed: [{}] {}", self._name, error.code, error.message
                         )
                         return Failure(error, meta)
@@ -113,14 +114,17 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                 raise
 
     async def _attempt(self, inp: In_contra, ctx: Ctx_contra) -> _Done[Out_co] | StepError:
+        deadline = None if self._timeout_s is None else asyncio.timeout(self._timeout_s)
         try:
-            if self._timeout_s is None:
+            if deadline is None:
                 return _Done(await self._fn(inp, ctx))
-            async with asyncio.timeout(self._timeout_s):
+            async with deadline:
                 return _Done(await self._fn(inp, ctx))
         except TimeoutError as exc:
-            message = f"took longer than {self._timeout_s}s" if self._timeout_s else str(exc)
-            return StepError("timeout", message or "timed out", True, exc, self._name)
+            # Our deadline, or a timeout the step's own I/O hit: both are worth another try.
+            ours = deadline is not None and deadline.expired()
+            message = f"took longer than {self._timeout_s}s" if ours else str(exc) or "timed out"
+            return StepError("timeout", message, True, exc, self._name)
         except Exception as exc:  # a step's bug or failure is reported as a result, not raised
             return error_from_exception(exc, self._name)
 

@@ -37,6 +37,11 @@ async def describe(inp: int, ctx: HasStore) -> str:
 
 
 @step
+async def label(inp: int, ctx: HasLlm) -> str:
+    return f"{ctx.llm}:{inp}"
+
+
+@step
 async def shout(inp: str, ctx: object) -> str:
     return inp.upper()
 
@@ -65,6 +70,10 @@ async def build_and_run() -> None:
     # Branch arms with the same output type; the condition sees the previous output.
     branched = pipeline.branch(lambda text: text == "?", shout, whisper)
     assert_type(branched, Pipeline[str, str, AppContext])
+
+    # Arms may ask for different Protocols, as long as the pipeline's context has both.
+    by_context = Pipeline.create(parse, context=AppContext).branch(lambda n: n > 0, label, describe)
+    assert_type(by_context, Pipeline[str, str, AppContext])
 
     # Parallel arms give a typed tuple, in arm order.
     fanned = Pipeline.create(parse, context=AppContext).parallel(is_even, describe, square)
