@@ -11,6 +11,7 @@ import secrets
 import sys
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -44,12 +45,25 @@ def new_span_id() -> str:
     return secrets.token_hex(8)
 
 
+# Mirrors the trace id bound in loguru's context, which loguru offers no public getter for.
+_current_trace_id: ContextVar[str | None] = ContextVar("llmorch_trace_id", default=None)
+
+
+def current_trace_id() -> str | None:
+    """The trace id bound by an enclosing `trace_context`, if any."""
+    return _current_trace_id.get()
+
+
 @contextmanager
 def trace_context(trace_id: str | None = None, **fields: Any) -> Generator[str]:
     """Bind a trace id (new unless given) to every log record made inside the block."""
     tid = trace_id or new_trace_id()
-    with logger.contextualize(trace_id=tid, **fields):
-        yield tid
+    token = _current_trace_id.set(tid)
+    try:
+        with logger.contextualize(trace_id=tid, **fields):
+            yield tid
+    finally:
+        _current_trace_id.reset(token)
 
 
 @contextmanager
