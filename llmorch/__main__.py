@@ -1,5 +1,5 @@
 """Entry point for `python -m llmorch`."""
 
-from llmorch.cli.app import main
+from llmorch.cli import main
 
 main()

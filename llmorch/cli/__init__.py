@@ -1,1 +1,17 @@
 """The command-line interface: thin commands that parse, build context, call a workflow and render."""
+
+import sys
+
+from llmorch import __version__
+
+
+def main() -> None:
+    """Console-script entry point."""
+    # `--version` alone is answered before Typer, pydantic and the commands are imported: it is
+    # what scripts and health checks call most, and those imports cost over 200 ms.
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        sys.stdout.write(f"llmorch {__version__}\n")
+        return
+    from llmorch.cli.app import app
+
+    app()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import traceback
 from pathlib import Path
 from typing import Annotated, Any
@@ -89,12 +88,3 @@ def root(
     3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 130 interrupted.
     """
     ctx.obj = AppState(config_file=config, verbosity=verbose, log_json=log_json)
-
-
-def main() -> None:
-    # `--version` alone is answered before Typer is imported: it is what scripts and
-    # health checks call most, and Typer's import alone costs about 100 ms.
-    if sys.argv[1:] in (["--version"], ["-V"]):
-        sys.stdout.write(f"llmorch {__version__}\n")
-        return
-    app()
