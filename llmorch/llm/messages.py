@@ -45,11 +45,13 @@ class AssistantMessage(BaseModel):
     )
 
     def to_api(self) -> ChatCompletionMessageParam:
+        # Content is always a string, never null: llama-cpp-python's server rejects null, and its
+        # chatml-function-calling template reads `content` even on tool-call turns.
         if not self.tool_calls:
             return {"role": "assistant", "content": self.content or ""}
         return {
             "role": "assistant",
-            "content": self.content,
+            "content": self.content or "",
             "tool_calls": [
                 {
                     "id": call.id,

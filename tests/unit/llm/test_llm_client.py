@@ -90,7 +90,7 @@ async def test_tools_are_sent_as_functions_and_a_tool_name_forces_that_tool(
     ]
 
 
-async def test_history_with_tool_calls_and_results_goes_out_in_openai_shape(
+async def test_history_with_tool_calls_goes_out_in_openai_shape_with_string_content(
     server: ScriptedServer, make_client: ClientFactory
 ) -> None:
     server.reply(chat_body("done"))
@@ -107,7 +107,7 @@ async def test_history_with_tool_calls_and_results_goes_out_in_openai_shape(
     assistant, tool = server.chat_requests[0]["messages"][2:]
     assert assistant == {
         "role": "assistant",
-        "content": None,
+        "content": "",
         "tool_calls": [
             {
                 "id": "c1",
