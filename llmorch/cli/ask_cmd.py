@@ -99,6 +99,7 @@ async def _run(
             runtime=runtime,
             knowledge=runtime,
             on_delta=on_delta,
+            on_status=None if view is None else render.status,
             stream=stream and view is not None,
         )
         return await run_ask(request, context)

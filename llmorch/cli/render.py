@@ -48,6 +48,11 @@ def error(exc: LlmorchError) -> None:
         console.print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False)
 
 
+def status(text: str) -> None:
+    """A progress note (a tool being called); stderr, so it never mixes into the answer."""
+    err().print(text, style="dim", markup=False, highlight=False)
+
+
 def settings_table(rows: list[tuple[str, Any, str]], file: Path | None) -> None:
     table = Table(title=f"config file: {file or 'none'}", title_justify="left", expand=False)
     table.add_column("key", style="cyan", no_wrap=True)

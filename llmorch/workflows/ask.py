@@ -3,9 +3,9 @@ agent = prepare → tool loop → cite. The CLI and chat render what `run_ask` r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -18,13 +18,21 @@ from llmorch.llm.messages import (
     UserMessage,
 )
 from llmorch.llm.stream import ReasoningDelta, StreamDone, TextDelta
-from llmorch.pipeline import Pipeline, step
-from llmorch.retrieval.hits import KnowledgeSearch, SearchRequest
+from llmorch.pipeline import Pipeline, StepResult, step
+from llmorch.retrieval.hits import KnowledgeSearch, SearchHit, SearchRequest
 from llmorch.workflows import prompts
-from llmorch.workflows.citations import Source, SourceList, mark_cited
+from llmorch.workflows.citations import (
+    CitationStream,
+    Source,
+    SourceList,
+    mark_cited,
+    number_citations,
+)
 
 if TYPE_CHECKING:
+    from llmorch.config import Settings
     from llmorch.llm.client import LlmClient
+    from llmorch.llm.loop import LoopEvent
 
 AskMode = Literal["rag", "agent"]
 Delta = TextDelta | ReasoningDelta
@@ -43,7 +51,7 @@ class AskRequest(BaseModel):
 
 class ToolCallRecord(BaseModel):
     name: str
-    arguments: str
+    arguments: dict[str, Any]
     ok: bool
     duration_ms: float
     error: str | None = None
@@ -71,16 +79,21 @@ class AskResult(BaseModel):
 
 
 class HasLlm(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
     def llm(self) -> LlmClient: ...
 
 
 @dataclass
 class AskContext:
-    """What an ask run reads: the model, the notes, where streamed text goes, the sources seen."""
+    """What an ask run reads: the model, the notes, where streamed text and tool activity go,
+    and the sources seen so far (numbered in the order they were found)."""
 
     runtime: HasLlm
     knowledge: KnowledgeSearch
     on_delta: OnDelta | None = None
+    on_status: Callable[[str], None] | None = None
     stream: bool = True
     sources: SourceList = field(default_factory=SourceList)
 
@@ -98,6 +111,10 @@ class _NeedsModel(Protocol):
 
 class _NeedsSources(Protocol):
     sources: SourceList
+
+
+class _NeedsAgent(_NeedsModel, _NeedsKnowledge, Protocol):
+    on_status: Callable[[str], None] | None
 
 
 @dataclass(frozen=True)
@@ -166,11 +183,98 @@ async def _complete(ctx: _NeedsModel, messages: list[Message]) -> Completion:
     raise AssertionError("a model stream always ends with StreamDone")
 
 
+class _RecordingSearch:
+    """The notes as the agent's tool sees them: each hit is numbered as a source when found, and
+    the command's --tags apply when the model gives none."""
+
+    def __init__(self, inner: KnowledgeSearch, sources: SourceList, tags: list[str]) -> None:
+        self._inner = inner
+        self._sources = sources
+        self._tags = tags
+
+    async def search(self, request: SearchRequest) -> list[SearchHit]:
+        if self._tags and not request.tags:
+            request = request.model_copy(update={"tags": self._tags})
+        hits = await self._inner.search(request)
+        self._sources.add(hits)
+        return hits
+
+
+@step(name="tool_loop")
+async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
+    """Let the model search (and read notes) through the tool loop until it answers."""
+    from llmorch.llm.loop import ToolLoop, ToolStarted
+    from llmorch.tools.defaults import build_default_registry
+
+    request = prepared.request
+    settings = ctx.runtime.settings
+    llm = ctx.runtime.llm()
+    search = _RecordingSearch(ctx.knowledge, ctx.sources, request.tags)
+    loop = ToolLoop(
+        llm,
+        build_default_registry(settings, search),
+        max_iterations=settings.llm.max_tool_iterations,
+    )
+    messages: list[Message] = [
+        SystemMessage(content=prompts.AGENT_SYSTEM),
+        *request.history,
+        UserMessage(content=request.query),
+    ]
+
+    def on_event(event: LoopEvent) -> None:
+        if ctx.on_status is None:
+            return
+        if isinstance(event, ToolStarted):
+            ctx.on_status(f"→ {event.name} {_brief(event.arguments)}")
+        elif not event.record.ok:
+            ctx.on_status(f"✗ {event.record.name}: {event.record.error}")
+
+    marks = CitationStream(ctx.sources)
+
+    def on_text(text: str) -> None:
+        shown = marks.feed(text)
+        if shown and ctx.on_delta is not None:
+            ctx.on_delta(TextDelta(shown))
+
+    streaming = ctx.stream and ctx.on_delta is not None
+    result = await loop.run(messages, on_text=on_text if streaming else None, on_event=on_event)
+    if not streaming:
+        on_text(result.answer)
+    if ctx.on_delta is not None and (rest := marks.flush()):
+        ctx.on_delta(TextDelta(rest))
+    answer = AssistantMessage(content=result.answer, reasoning=result.reasoning)
+    completion = Completion(
+        message=answer,
+        finish_reason=result.finish_reason,
+        usage=result.usage,
+        model=await llm.model(),
+    )
+    records = [
+        ToolCallRecord(
+            name=r.name,
+            arguments=r.arguments,
+            ok=r.ok,
+            duration_ms=round(r.duration_s * 1000, 2),
+            error=r.error,
+        )
+        for r in result.tool_calls
+    ]
+    turn = [*result.messages[len(messages) - 1 : -1], answer]
+    status = "ok" if result.finish_reason == "answer" else result.finish_reason
+    return Answered(request, completion, turn, records, status)
+
+
+def _brief(arguments: dict[str, Any]) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
 @step(name="cite")
 async def cite(answered: Answered, ctx: _NeedsSources) -> AskResult:
     """Attach the numbered sources and flag the ones the answer's [n] marks point at."""
     message: AssistantMessage = answered.completion.message
-    text = message.content or ""
+    sources = ctx.sources.sources
+    text = number_citations(message.content or "", sources)
     return AskResult(
         query=answered.request.query,
         mode=answered.request.mode,
@@ -178,7 +282,7 @@ async def cite(answered: Answered, ctx: _NeedsSources) -> AskResult:
         answer=text,
         reasoning=message.reasoning,
         status=answered.status,
-        sources=mark_cited(ctx.sources.sources, text),
+        sources=mark_cited(sources, text),
         tool_calls=answered.tool_calls,
         usage=answered.completion.usage or Usage(),
         turn=answered.turn,
@@ -191,12 +295,21 @@ RAG_PIPELINE = (
     .pipe(answer)
     .pipe(cite)
 )
+AGENT_PIPELINE = (
+    Pipeline.create(prepare, context=AskContext, name="ask-agent").pipe(tool_loop).pipe(cite)
+)
 
 
 async def run_ask(request: AskRequest, ctx: AskContext) -> AskResult:
     """Run one question through its mode's pipeline; an expected failure raises its LlmorchError."""
-    result = await RAG_PIPELINE.execute(request, ctx)
+    pipeline = RAG_PIPELINE if request.mode == "rag" else AGENT_PIPELINE
+    result = await pipeline.execute(request, ctx)
     done = result.unwrap()
-    timings = {s.meta.name: round(s.meta.duration_ms, 2) for s in result.steps}
+    timings = {name: round(ms, 2) for name, ms in _durations(result.steps)}
     timings["total"] = round(result.meta.duration_ms, 2)
     return done.model_copy(update={"timings_ms": timings, "trace_id": result.meta.trace_id})
+
+
+def _durations(steps: Iterable[StepResult[object]]) -> Iterable[tuple[str, float]]:
+    for s in steps:
+        yield s.meta.name, s.meta.duration_ms

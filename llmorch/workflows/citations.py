@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from llmorch.retrieval.hits import SearchHit
 
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_NAMED_MARK = re.compile(r"\[([^\[\]\n]+?)\](?!\()")  # not a markdown link's [text](url)
 
 
 class Source(BaseModel):
@@ -63,6 +64,48 @@ class SourceList:
 def passages_block(sources: Iterable[Source]) -> str:
     """The passages as the model reads them: number, where it comes from, then the text."""
     return "\n\n".join(f"[{s.n}] {s.citation}\n{s.text.strip()}" for s in sources)
+
+
+def number_citations(answer: str, sources: Iterable[Source]) -> str:
+    """Rewrite marks that name a source (`[notes/a.md#Setup]`, `[notes/a.md]`) as its `[n]`.
+
+    In agent mode the model sees sources by path, not by number; this makes its marks point at
+    the numbered list the user gets, the same as in rag mode.
+    """
+    by_name: dict[str, int] = {}
+    for source in sources:
+        by_name.setdefault(source.citation, source.n)
+        by_name.setdefault(source.path, source.n)
+
+    def replace(match: re.Match[str]) -> str:
+        n = by_name.get(match.group(1).strip())
+        return f"[{n}]" if n is not None else match.group(0)
+
+    return _NAMED_MARK.sub(replace, answer)
+
+
+class CitationStream:
+    """`number_citations` for streamed text: holds back an open `[` until its mark is complete."""
+
+    _MAX_HELD = 300  # a "[" that never closes is prose, not a mark: let it through
+
+    def __init__(self, sources: SourceList) -> None:
+        self._sources = sources
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        """What can be shown now, with any finished marks already numbered."""
+        pending = self._held + text
+        cut = pending.rfind("[")
+        if cut < 0 or "]" in pending[cut:] or len(pending) - cut > self._MAX_HELD:
+            self._held = ""
+            return number_citations(pending, self._sources.sources)
+        self._held = pending[cut:]
+        return number_citations(pending[:cut], self._sources.sources)
+
+    def flush(self) -> str:
+        held, self._held = self._held, ""
+        return held
 
 
 def cited_numbers(answer: str) -> set[int]:
