@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from llmorch.config import IngestSettings, Settings, StoreSettings
-from llmorch.ingest.sync import ingest
+from llmorch.ingest.sync import IngestSummary, ingest
 from llmorch.retrieval.edge import EdgeStore
 from llmorch.retrieval.hits import SearchRequest
 from llmorch.retrieval.knowledge import KnowledgeBase
@@ -89,7 +89,7 @@ async def measure(name: str, opener: Opener, corpus: Path, small: Path, base: Pa
     settings = Settings(store=StoreSettings(path=base / "unused"), ingest=IngestSettings())
     figures: dict[str, float] = {}
 
-    summary = await ingest([corpus], settings, store=opener(base, "bm25"))
+    summary = await ingest_into(opener(base, "bm25"), corpus, settings)
     figures["ingest chunks/s (no dense)"] = summary.chunks_written / summary.seconds
     chunks = summary.chunks_written
 
@@ -102,17 +102,26 @@ async def measure(name: str, opener: Opener, corpus: Path, small: Path, base: Pa
     kb.close()
 
     fake = FakeEmbedder()
-    await ingest([corpus], settings, store=opener(base, "hybrid"), embedder=fake)
+    await ingest_into(opener(base, "hybrid"), corpus, settings, embedder=fake)
     kb = KnowledgeBase(settings, opener(base, "hybrid"), embedder=fake)
     figures["hybrid query p50 ms"] = await query_p50(kb, queries)
     kb.close()
 
-    await ingest([small], settings, store=opener(base, "small"))
-    rerun = await ingest([small], settings, store=opener(base, "small"))
+    await ingest_into(opener(base, "small"), small, settings)
+    rerun = await ingest_into(opener(base, "small"), small, settings)
     assert not rerun.changed, rerun
     figures["unchanged 1000-note re-run s"] = rerun.seconds
     print(f"  {name}: {chunks} chunks indexed", flush=True)
     return figures
+
+
+async def ingest_into(
+    store: VectorStore, source: Path, settings: Settings, embedder: FakeEmbedder | None = None
+) -> IngestSummary:
+    try:
+        return await ingest([source], settings, store=store, embedder=embedder)
+    finally:
+        store.close()
 
 
 async def query_p50(kb: KnowledgeBase, queries: int) -> float:

@@ -87,7 +87,9 @@ async def ingest(
     embedder: DenseEmbedder | None = None,
     store: VectorStore | None = None,
 ) -> IngestSummary:
-    """Index `paths` into the collection. `full` rebuilds from scratch; `dry_run` writes nothing."""
+    """Index `paths` into the collection. `full` rebuilds from scratch; `dry_run` writes nothing.
+
+    A `store` or `embedder` passed in stays open for the caller; ones made here are closed here."""
     started = time.perf_counter()
     cfg = settings.ingest
     scans = [
@@ -99,6 +101,7 @@ async def ingest(
         from llmorch.retrieval.embedder import OpenAIEmbedder
 
         embedder = owned = OpenAIEmbedder.from_settings(settings.embedding)
+    owns_store = store is None
     store = store or open_store(settings, collection)
     try:
         summary = IngestSummary(collection=store.collection, dry_run=dry_run)
@@ -111,7 +114,8 @@ async def ingest(
             store.flush()
         summary.chunks_total = store.count() if store.exists() else 0
     finally:
-        store.close()
+        if owns_store:
+            store.close()
         if owned is not None:
             await owned.aclose()
     summary.seconds = round(time.perf_counter() - started, 3)

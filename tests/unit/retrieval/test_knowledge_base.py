@@ -1,0 +1,194 @@
+"""KnowledgeBase end to end: ingest a vault, then search it, with dense vectors from a real HTTP
+embeddings server on 127.0.0.1, on a real edge shard and on qdrant-client's `:memory:` server API."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from embedding_server import EmbeddingServer
+
+from llmorch.config import EmbeddingSettings, Settings, StoreSettings
+from llmorch.errors import RetrievalError
+from llmorch.ingest.sync import ingest
+from llmorch.retrieval.edge import EdgeStore
+from llmorch.retrieval.hits import SearchRequest
+from llmorch.retrieval.knowledge import KnowledgeBase
+from llmorch.retrieval.server import ServerStore
+
+NOTES = {
+    "garden/tomatoes.md": "---\ntags: [garden]\n---\n# Tomatoes\n\nWater tomatoes deeply twice a week in July.\n",
+    "garden/roses.md": "# Roses\n\nPrune roses in late winter before new growth. #garden\n",
+    "tech/backup.md": "# Backups\n\n## Schedule\n\nRestic snapshots run nightly to the NAS. #infra\n",
+}
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    for rel, text in NOTES.items():
+        (tmp_path / "vault" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "vault" / rel).write_text(text, encoding="utf-8")
+    return tmp_path / "vault"
+
+
+def make_settings(
+    tmp_path: Path, server: EmbeddingServer | None, model: str = "bow-64"
+) -> Settings:
+    embedding = None
+    if server is not None:
+        embedding = EmbeddingSettings(base_url=server.base_url, model=model, batch_size=2)
+    return Settings(store=StoreSettings(path=tmp_path / "qdrant"), embedding=embedding)
+
+
+async def search(settings: Settings, request: SearchRequest) -> list[str]:
+    kb = KnowledgeBase.open(settings)
+    try:
+        return [h.citation() for h in await kb.search(request)]
+    finally:
+        await kb.aclose()
+
+
+async def test_hybrid_search_over_an_ingested_vault_uses_the_embedding_endpoint(
+    tmp_path: Path, vault: Path, embedding_server: EmbeddingServer
+) -> None:
+    settings = make_settings(tmp_path, embedding_server)
+    summary = await ingest([vault], settings)
+    assert summary.chunks_written == 3
+    # Dimension probe, then the 3 chunks in batches of 2.
+    assert [len(b) for b in embedding_server.batches] == [1, 2, 1]
+
+    store = EdgeStore.open(settings.store.edge_path(), "notes")
+    meta = store.meta()
+    store.close()
+    assert (meta.embedding_model, meta.dense_size) == ("bow-64", 64)
+
+    hits = await search(settings, SearchRequest(query="when should I water tomatoes", limit=2))
+    assert hits[0] == "garden/tomatoes.md#Tomatoes"
+    assert embedding_server.batches[-1] == ["when should I water tomatoes"]
+    assert await search(settings, SearchRequest(query="nightly snapshots", tags=["garden"])) != [
+        "tech/backup.md#Backups > Schedule"
+    ]
+
+
+async def test_hits_carry_a_snippet_around_the_query_words(tmp_path: Path, vault: Path) -> None:
+    settings = make_settings(tmp_path, None)
+    await ingest([vault], settings)
+    kb = KnowledgeBase.open(settings)
+    try:
+        [hit, *_] = await kb.search(SearchRequest(query="restic", path_prefix="tech/"))
+    finally:
+        kb.close()
+    assert hit.citation() == "tech/backup.md#Backups > Schedule"
+    assert "Restic snapshots" in hit.snippet
+    assert hit.tags == ["infra"]
+
+
+async def test_a_missing_collection_says_to_run_ingest_first(tmp_path: Path) -> None:
+    with pytest.raises(RetrievalError) as err:
+        KnowledgeBase.open(make_settings(tmp_path, None))
+    assert "llmorch ingest PATH" in str(err.value)
+
+
+async def test_a_request_may_name_another_collection(tmp_path: Path, vault: Path) -> None:
+    settings = make_settings(tmp_path, None)
+    await ingest([vault / "garden"], settings)
+    await ingest([vault / "tech"], settings, collection="work")
+    assert await search(settings, SearchRequest(query="restic")) == []
+    assert await search(settings, SearchRequest(query="restic", collection="work")) == [
+        "backup.md#Backups > Schedule"
+    ]
+
+
+async def test_a_different_embedding_model_is_a_clear_error_not_garbage(
+    tmp_path: Path, vault: Path, embedding_server: EmbeddingServer
+) -> None:
+    await ingest([vault], make_settings(tmp_path, embedding_server))
+    other = make_settings(tmp_path, embedding_server, model="another-model")
+    with pytest.raises(RetrievalError, match="built with embedding model 'bow-64'") as err:
+        KnowledgeBase.open(other)
+    assert "--full" in str(err.value)
+    with pytest.raises(RetrievalError, match="another-model"):
+        await ingest([vault], other)
+    rebuilt = await ingest([vault], other, full=True)
+    assert len(rebuilt.added) == 3
+
+
+async def test_bm25_only_index_meets_a_newly_configured_embedder(
+    tmp_path: Path, vault: Path, embedding_server: EmbeddingServer
+) -> None:
+    await ingest([vault], make_settings(tmp_path, None))
+    with_embedder = make_settings(tmp_path, embedding_server)
+    # Search still works (BM25 alone); ingest refuses to mix vectors in, and says how to rebuild.
+    assert (await search(with_embedder, SearchRequest(query="roses")))[0].startswith("garden/roses")
+    with pytest.raises(RetrievalError, match="without dense vectors"):
+        await ingest([vault], with_embedder)
+
+
+async def test_hybrid_index_without_an_embedder_searches_bm25_but_will_not_ingest(
+    tmp_path: Path, vault: Path, embedding_server: EmbeddingServer
+) -> None:
+    await ingest([vault], make_settings(tmp_path, embedding_server))
+    plain = make_settings(tmp_path, None)
+    assert (await search(plain, SearchRequest(query="roses")))[0].startswith("garden/roses")
+    with pytest.raises(RetrievalError, match="no embedding endpoint"):
+        await ingest([vault], plain)
+
+
+async def test_server_store_ingests_and_searches_the_same_way(
+    tmp_path: Path, vault: Path, embedding_server: EmbeddingServer
+) -> None:
+    from qdrant_client import QdrantClient
+
+    settings = make_settings(tmp_path, embedding_server)
+    store = ServerStore(QdrantClient(":memory:"), "notes")
+    await ingest([vault], settings, store=store)
+    assert not (await ingest([vault], settings, store=store)).changed
+    kb = KnowledgeBase.open(settings, store=store)
+    try:
+        hits = await kb.search(SearchRequest(query="prune roses winter", limit=1))
+    finally:
+        await kb.aclose()
+    assert hits[0].citation() == "garden/roses.md#Roses"
+
+
+def test_server_store_without_a_url_says_what_to_set() -> None:
+    settings = Settings(store=StoreSettings(kind="server"))
+    with pytest.raises(RetrievalError, match=r"store\.url"):
+        KnowledgeBase.open(settings)
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from llmorch.retrieval.edge import EdgeStore
+store = EdgeStore.open(Path(sys.argv[1]), "notes")
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+def test_another_process_holding_the_index_makes_it_busy(tmp_path: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path / "qdrant")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "holding"
+        with pytest.raises(RetrievalError, match="busy") as err:
+            EdgeStore.open(tmp_path / "qdrant", "notes")
+        assert err.value.hint is not None
+    finally:
+        child.kill()
+        child.wait()
+    EdgeStore.open(tmp_path / "qdrant", "notes").close()  # released when the holder dies
+
+
+def test_a_damaged_collection_record_is_a_retrieval_error(tmp_path: Path) -> None:
+    store = EdgeStore.open(tmp_path / "qdrant", "notes")
+    (store.directory / "collection.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(RetrievalError, match="unreadable"):
+        store.meta()
+    store.close()
