@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from llmorch import __version__
-from llmorch.cli import ask_cmd, config_cmd, ingest_cmd, render, search_cmd
+from llmorch.cli import ask_cmd, config_cmd, ingest_cmd, render, search_cmd, tools_cmd
 from llmorch.cli.state import AppState
 from llmorch.errors import InterruptedRunError, LlmorchError
 
@@ -48,6 +48,7 @@ app = typer.Typer(
 app.command("ask")(ask_cmd.ask)
 app.command("search")(search_cmd.search)
 app.command("ingest")(ingest_cmd.ingest)
+app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
 
 

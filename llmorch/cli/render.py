@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from llmorch.ingest.sync import IngestSummary
+    from llmorch.llm.messages import ToolDefinition
     from llmorch.retrieval.hits import SearchHit
     from llmorch.workflows.citations import Source
 
@@ -38,6 +39,12 @@ def err() -> Console:
 def print_json(data: Any) -> None:
     """Stable machine output: plain JSON on stdout, never coloured or wrapped."""
     out().file.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    out().file.flush()
+
+
+def plain(text: str) -> None:
+    """Text exactly as given on stdout, ending in one newline; no markup, wrapping or colour."""
+    out().file.write(text if text.endswith("\n") else text + "\n")
     out().file.flush()
 
 
@@ -193,3 +200,16 @@ def ingest_summary(summary: IngestSummary) -> None:
         for issue in issues:
             detail.add_row(escape(issue.path), escape(issue.reason))
         out().print(detail)
+
+
+def tools_table(definitions: list[ToolDefinition]) -> None:
+    table = Table(expand=False)
+    table.add_column("tool", style="cyan", no_wrap=True)
+    table.add_column("arguments")
+    table.add_column("description", overflow="fold")
+    for d in definitions:
+        props: dict[str, Any] = d.parameters.get("properties", {})
+        required = set(d.parameters.get("required", []))
+        args = ", ".join(name if name in required else f"[{name}]" for name in props)
+        table.add_row(d.name, escape(args), escape(d.description))
+    out().print(table)
