@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from llmorch.errors import RetrievalError
+from llmorch.errors import IngestError, RetrievalError
 from llmorch.ingest.chunking import chunk_markdown
 from llmorch.ingest.markdown import parse_note
 from llmorch.ingest.sources import Scan, SkipFile, SourceFile, decode_text, read_source, scan_source
@@ -87,11 +87,18 @@ async def ingest(
     embedder: DenseEmbedder | None = None,
     store: VectorStore | None = None,
 ) -> IngestSummary:
-    """Index `paths` into the collection. `full` rebuilds from scratch; `dry_run` writes nothing.
+    """Index `paths` (default: settings.ingest.paths) into the collection. `full` rebuilds from
+    scratch; `dry_run` reports what would change and writes nothing.
 
     A `store` or `embedder` passed in stays open for the caller; ones made here are closed here."""
     started = time.perf_counter()
     cfg = settings.ingest
+    paths = list(paths) or cfg.paths
+    if not paths:
+        raise IngestError(
+            "nothing to ingest: no PATH given and ingest.paths is empty",
+            hint="run `llmorch ingest ~/vault` or set ingest.paths in the config file",
+        )
     scans = [
         scan_source(p, include=cfg.include, exclude=cfg.exclude, max_file_bytes=cfg.max_file_bytes)
         for p in paths

@@ -13,11 +13,12 @@ from llmorch.retrieval.store import VectorStore, open_store
 
 if TYPE_CHECKING:
     from llmorch.config import Settings
-    from llmorch.retrieval.embedder import DenseEmbedder
+    from llmorch.retrieval.embedder import DenseEmbedder, OpenAIEmbedder
 
 
 class KnowledgeBase:
-    """Open collections plus the embedder their dense vectors came from. Close when done."""
+    """Open collections plus the embedder their dense vectors came from. It owns the stores it is
+    given or opens; `close()` (or `await aclose()`, which also closes an embedder it made) when done."""
 
     def __init__(
         self,
@@ -25,13 +26,13 @@ class KnowledgeBase:
         store: VectorStore,
         *,
         embedder: DenseEmbedder | None = None,
-        owns_embedder: bool = False,
+        owned_embedder: OpenAIEmbedder | None = None,
     ) -> None:
         self._settings = settings
         self._stores: dict[str, tuple[VectorStore, CollectionMeta]] = {}
         self._default = store.collection
-        self._embedder = embedder
-        self._owns_embedder = owns_embedder
+        self._embedder = embedder or owned_embedder
+        self._owned_embedder = owned_embedder
         self._adopt(store)
 
     @classmethod
@@ -44,15 +45,14 @@ class KnowledgeBase:
         embedder: DenseEmbedder | None = None,
     ) -> KnowledgeBase:
         """Open the configured collection; RetrievalError if it is missing, busy or mismatched."""
-        owns = False
+        owned = None
         if embedder is None and settings.embedding is not None:
             from llmorch.retrieval.embedder import OpenAIEmbedder
 
-            embedder = OpenAIEmbedder.from_settings(settings.embedding)
-            owns = True
+            owned = OpenAIEmbedder.from_settings(settings.embedding)
         store = store or open_store(settings, collection)
         try:
-            return cls(settings, store, embedder=embedder, owns_embedder=owns)
+            return cls(settings, store, embedder=embedder, owned_embedder=owned)
         except BaseException:
             store.close()
             raise
@@ -85,11 +85,8 @@ class KnowledgeBase:
     async def aclose(self) -> None:
         """Close the stores and, if this object created it, the embedder's HTTP client."""
         self.close()
-        if self._owns_embedder and self._embedder is not None:
-            from llmorch.retrieval.embedder import OpenAIEmbedder
-
-            if isinstance(self._embedder, OpenAIEmbedder):
-                await self._embedder.aclose()
+        if self._owned_embedder is not None:
+            await self._owned_embedder.aclose()
 
     def _store_for(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
         name = collection or self._default

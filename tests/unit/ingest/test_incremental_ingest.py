@@ -279,3 +279,12 @@ def test_ingest_killed_with_sigkill_is_completed_by_the_next_run(
 def test_ingest_is_usable_from_plain_sync_code(vault: Vault, settings: Settings) -> None:
     summary = asyncio.run(ingest([vault.root], settings))
     assert summary.collection == "notes"
+
+
+async def test_without_paths_the_configured_ingest_paths_are_used(
+    vault: Vault, settings: Settings
+) -> None:
+    with pytest.raises(IngestError, match="nothing to ingest"):
+        await ingest([], settings)
+    settings.ingest.paths = [vault.root]
+    assert len((await ingest([], settings)).added) == len(vault.good)
