@@ -108,8 +108,9 @@ class EdgeStore:
         )
         shard = self._call(qe.EdgeShard.create, str(self._dir / SHARD_DIR), config)
         for name in KEYWORD_INDEXED_FIELDS:
-            shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
-        shard.flush()
+            op = qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword)
+            self._call(shard.update, op)
+        self._call(shard.flush)
         self._shard = shard
         tmp = self._dir / (META_FILE + ".tmp")
         tmp.write_text(meta.model_dump_json(indent=2), encoding="utf-8")
@@ -125,9 +126,11 @@ class EdgeStore:
 
         shard = self._open_shard()
         if paths:
-            shard.update(qe.UpdateOperation.delete_points_by_filter(_files_filter(root, paths)))
+            op = qe.UpdateOperation.delete_points_by_filter(_files_filter(root, paths))
+            self._call(shard.update, op)
         if points:
-            shard.update(qe.UpdateOperation.upsert_points([_to_point(p) for p in points]))
+            op = qe.UpdateOperation.upsert_points([_to_point(p) for p in points])
+            self._call(shard.update, op)
 
     def delete_files(self, root: str, paths: Sequence[str]) -> None:
         self.replace_files(root, paths, [])
@@ -135,11 +138,10 @@ class EdgeStore:
     def touch_file(self, root: str, path: str, mtime_ns: int) -> None:
         import qdrant_edge as qe
 
-        self._open_shard().update(
-            qe.UpdateOperation.set_payload_by_filter(
-                _files_filter(root, [path]), {"mtime_ns": mtime_ns}
-            )
+        op = qe.UpdateOperation.set_payload_by_filter(
+            _files_filter(root, [path]), {"mtime_ns": mtime_ns}
         )
+        self._call(self._open_shard().update, op)
 
     def manifest(self) -> dict[tuple[str, str], FileRecord]:
         import qdrant_edge as qe
@@ -148,14 +150,13 @@ class EdgeStore:
         manifest: dict[tuple[str, str], FileRecord] = {}
         offset: qe.PointId | None = None
         while True:
-            records, offset = shard.scroll(
-                qe.ScrollRequest(
-                    offset=offset,
-                    limit=_SCROLL_PAGE,
-                    with_payload=qe.PayloadSelector.Include(MANIFEST_FIELDS),
-                    with_vector=False,
-                )
+            request = qe.ScrollRequest(
+                offset=offset,
+                limit=_SCROLL_PAGE,
+                with_payload=qe.PayloadSelector.Include(MANIFEST_FIELDS),
+                with_vector=False,
             )
+            records, offset = self._call(shard.scroll, request)
             for record in records:
                 if record.payload is not None:
                     add_to_manifest(manifest, record.payload)
@@ -199,11 +200,11 @@ class EdgeStore:
 
         if not self.exists():
             return 0
-        return self._open_shard().count(qe.CountRequest(exact=True))
+        return self._call(self._open_shard().count, qe.CountRequest(exact=True))
 
     def flush(self) -> None:
         if self._shard is not None:
-            self._shard.flush()
+            self._call(self._shard.flush)
 
     def close(self) -> None:
         self._close_shard()
