@@ -73,7 +73,6 @@ class IngestSummary(BaseModel):
 class _Prepared:
     file: SourceFile
     points: list[ChunkPoint]
-    action: Action
 
 
 async def ingest(
@@ -211,7 +210,7 @@ class _Run:
         action: Action = "added" if record is None else "updated"
         (self.summary.added if action == "added" else self.summary.updated).append(str(file.path))
         if not self.dry_run:
-            self.batch.append(_Prepared(file, points, action))
+            self.batch.append(_Prepared(file, points))
             if sum(len(p.points) for p in self.batch) >= BATCH_CHUNKS:
                 await self._flush_batch()
         return action
