@@ -135,6 +135,7 @@ class LlmClient:
         model = await self.model()
         request = self._request(model, messages, tools, tool_choice, temperature, max_tokens)
         assembler = StreamAssembler()
+        started = False
         try:
             chunks = await self._sdk.chat.completions.create(
                 model=request.model,
@@ -148,8 +149,17 @@ class LlmClient:
             )
             async with chunks:
                 async for chunk in chunks:
+                    started = True
                     for event in assembler.feed(chunk):
                         yield event
+        except openai.APIConnectionError as exc:
+            if not started or isinstance(exc, openai.APITimeoutError):
+                await self._raise_with_models(exc, model)
+            # The server was reached and had begun answering: it is not "unreachable".
+            raise LlmError(
+                f"the connection to the LLM at {self.base_url} broke mid-answer",
+                hint="check the server's log; it may have crashed or run out of memory",
+            ) from exc
         except openai.OpenAIError as exc:
             await self._raise_with_models(exc, model)
         tail, completion = assembler.finish()

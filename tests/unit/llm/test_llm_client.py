@@ -9,7 +9,7 @@ import httpx2
 import pytest
 from scripted_llm import ClientFactory, ScriptedServer, chat_body, tool_call
 
-from llmorch.config import LlmSettings
+from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError, LlmUnreachableError
 from llmorch.llm.client import PLACEHOLDER_API_KEY, LlmClient
 from llmorch.llm.messages import (
@@ -271,3 +271,17 @@ async def test_server_listing_no_models_asks_for_llm_model(
     async with make_client() as client:
         with pytest.raises(LlmError, match="lists no models"):
             await client.complete(QUESTION)
+
+
+async def test_an_embedding_client_uses_the_embedding_endpoint_and_model(
+    server: ScriptedServer,
+) -> None:
+    settings = EmbeddingSettings(base_url="http://embed.test/v1", model="nomic-embed-text")
+    transport = httpx2.MockTransport(server.handle)
+    async with LlmClient.for_embeddings(
+        settings, http_client=httpx2.AsyncClient(transport=transport)
+    ) as client:
+        assert await client.embed(["abc"]) == [[3.0, 0.0]]
+    [request] = server.requests
+    assert request.url.host == "embed.test"
+    assert json.loads(request.content)["model"] == "nomic-embed-text"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import httpx2
 import pytest
 from scripted_llm import ClientFactory, ScriptedServer, chunk
 
@@ -132,3 +135,23 @@ async def test_a_failing_stream_raises_the_mapped_error(
     server.reply({"error": {"message": "bad key"}}, status=401)
     with pytest.raises(LlmError, match="refused the API key"):
         await _collect(make_client)
+
+
+async def test_a_connection_dropped_mid_stream_raises_a_typed_error(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+        yield b'"choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}\n\n'
+        raise httpx2.ReadError("connection reset by peer")
+
+    server.chat_replies.append(
+        httpx2.Response(200, content=body(), headers={"content-type": "text/event-stream"})
+    )
+    texts: list[str] = []
+    with pytest.raises(LlmError, match="broke mid-answer"):
+        async with make_client(model="m") as client:
+            async for event in client.stream(QUESTION):
+                if isinstance(event, TextDelta):
+                    texts.append(event.text)
+    assert texts == ["Hel"]
