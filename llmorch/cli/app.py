@@ -10,7 +10,15 @@ import typer
 from typer.core import TyperGroup
 
 from llmorch import __version__
-from llmorch.cli import ask_cmd, config_cmd, ingest_cmd, render, search_cmd, tools_cmd
+from llmorch.cli import (
+    ask_cmd,
+    chat_cmd,
+    config_cmd,
+    ingest_cmd,
+    render,
+    search_cmd,
+    tools_cmd,
+)
 from llmorch.cli.state import AppState
 from llmorch.errors import InterruptedRunError, LlmorchError
 
@@ -46,6 +54,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("ask")(ask_cmd.ask)
+app.command("chat")(chat_cmd.chat)
 app.command("search")(search_cmd.search)
 app.command("ingest")(ingest_cmd.ingest)
 app.add_typer(tools_cmd.app, name="tools")

@@ -129,7 +129,7 @@ class AnswerView:
         self._wrote_plain = False
 
 
-def sources(items: list[Source]) -> None:
+def sources(items: list[Source], *, with_snippets: bool = False) -> None:
     """Numbered citations the answer's [n] marks point at; sources the answer did not cite are dimmed."""
     if not items:
         return
@@ -138,6 +138,8 @@ def sources(items: list[Source]) -> None:
     for source in items:
         style = None if source.cited else "dim"
         console.print(f"[{source.n}] {source.citation}", style=style, markup=False, highlight=False)
+        if with_snippets and source.snippet:
+            console.print(f"    {source.snippet}", style="dim", markup=False, highlight=False)
 
 
 class IngestProgressBar:

@@ -22,7 +22,9 @@ class Source(BaseModel):
     heading: str
     score: float
     snippet: str
-    text: str = Field(exclude=True, description="The passage itself; kept out of --json output.")
+    text: str = Field(
+        default="", exclude=True, description="The passage itself; kept out of JSON output."
+    )
     cited: bool = Field(default=False, description="Whether the answer carries this source's mark.")
 
     @property

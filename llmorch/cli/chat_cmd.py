@@ -1,0 +1,60 @@
+"""`llmorch chat`: an interactive conversation over your notes; sessions persist and can be resumed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+import typer
+
+from llmorch.cli import render
+from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, split_tags
+from llmorch.cli.state import AppState
+
+
+def chat(
+    ctx: typer.Context,
+    mode: Annotated[
+        Literal["rag", "agent"] | None,
+        typer.Option("--mode", help="rag (default) or agent; see `llmorch ask --help`."),
+    ] = None,
+    model: ModelOption = None,
+    collection: CollectionOption = None,
+    tags: TagsOption = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", "-r", help="Continue the last saved session.")
+    ] = False,
+    show_thinking: Annotated[
+        bool, typer.Option("--show-thinking", help="Show the model's reasoning.")
+    ] = False,
+) -> None:
+    """Chat with your notes: follow-up questions keep the conversation's context.
+
+    Example: llmorch chat --resume   (then /help inside for commands)
+    """
+    from llmorch import paths
+    from llmorch.cli.repl import Repl
+    from llmorch.workflows.chat import ChatSession, SessionStore
+    from llmorch.workflows.runtime import Runtime
+
+    settings = ctx.ensure_object(AppState).settings
+    store = SessionStore(paths.state_dir() / "sessions")
+    saved = store.latest() if resume else None
+    if resume and saved is None:
+        render.status("no saved session to resume; starting a new one")
+    if saved is not None:
+        saved.mode = mode or saved.mode
+        render.status(f"resuming session {saved.id} ({len(saved.messages)} messages)")
+
+    async def run() -> None:
+        runtime = Runtime(
+            settings, model=model or (saved.model if saved else None), collection=collection
+        )
+        async with runtime:
+            session = ChatSession(
+                runtime, store, mode=mode or "rag", tags=split_tags(tags), saved=saved
+            )
+            repl = Repl(session, paths.state_dir() / "chat_history", show_thinking=show_thinking)
+            await repl.run()
+
+    asyncio.run(run())

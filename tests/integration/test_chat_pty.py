@@ -1,0 +1,135 @@
+"""`llmorch chat` in a real pseudo-terminal, against a scripted model server that streams slowly.
+
+The scripted server answers "Turn N: ..." where N counts the user messages it was sent, so the
+text shows whether the conversation carried across turns (and that a cancelled turn did not).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+LLMORCH = Path(sys.executable).parent / "llmorch"
+SCRIPTED_LLM = REPO / "tests" / "unit" / "cli" / "scripted_llm.py"
+PROMPT = "you>"  # prompt-toolkit draws the trailing space as a cursor move, not a character
+
+VAULT = {
+    "Backup strategy.md": "# Backup strategy\n\n## Schedule\n\nRestic runs nightly at 02:30.\n",
+    "Garden.md": "# Garden\n\nWater the tomatoes on Tuesdays.\n",
+}
+
+
+@pytest.fixture
+def slow_llm_url() -> Iterator[str]:
+    """The scripted server as its own process, streaming a word every 0.25 s."""
+    server = subprocess.Popen(
+        [sys.executable, str(SCRIPTED_LLM), "--delay", "0.25"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().split()[1])
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def chat_env(tmp_path: Path, slow_llm_url: str) -> dict[str, str]:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for name, text in VAULT.items():
+        (vault / name).write_text(text, encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    data = {
+        "llm": {"base_url": slow_llm_url, "max_retries": 0},
+        "store": {"path": str(tmp_path / "qdrant")},
+    }
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    env = {
+        **os.environ,
+        "LLMORCH_CONFIG": str(config),
+        "TERM": "xterm",
+        "PROMPT_TOOLKIT_NO_CPR": "1",  # pexpect does not answer cursor-position queries
+    }
+    ingested = subprocess.run(
+        [str(LLMORCH), "ingest", str(vault)], env=env, capture_output=True, text=True
+    )
+    assert ingested.returncode == 0, ingested.stderr
+    return env
+
+
+def spawn_chat(env: dict[str, str], *args: str) -> pexpect.spawn:
+    child = pexpect.spawn(
+        str(LLMORCH),
+        ["chat", *args],
+        env=env,
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 120),
+    )
+    child.expect(PROMPT)
+    return child
+
+
+def test_chat_answers_lists_sources_cancels_with_ctrl_c_and_exits(
+    chat_env: dict[str, str],
+) -> None:
+    child = spawn_chat(chat_env)
+    child.sendline("when does restic run")
+    child.expect(r"Turn 1: you asked about")
+    child.expect(r"sources")
+    child.expect(PROMPT)
+
+    child.sendline("/sources")
+    child.expect(r"\[1\] Backup strategy\.md#Backup strategy > Schedule")
+    child.expect(PROMPT)
+
+    child.sendline("and the garden?")
+    child.expect("Turn 2")  # the first exchange went with the question
+    child.sendintr()  # Ctrl-C while the answer is still streaming
+    child.expect("answer cancelled")
+    child.expect(PROMPT)
+
+    child.sendline("still there?")
+    child.expect("Turn 2: you asked about")  # the cancelled turn did not join the history
+    child.expect(PROMPT)
+
+    child.sendline("/exit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_d_exits_and_resume_continues_the_saved_conversation(
+    chat_env: dict[str, str],
+) -> None:
+    child = spawn_chat(chat_env)
+    child.sendline("when does restic run")
+    child.expect("Turn 1")
+    child.expect(PROMPT)
+    child.sendeof()  # Ctrl-D
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    resumed = spawn_chat(chat_env, "--resume")
+    assert "resuming session" in (resumed.before or "")
+    resumed.sendline("and then?")
+    resumed.expect("Turn 2")
+    resumed.expect(PROMPT)
+    resumed.sendline("/reset")
+    resumed.expect("new conversation")
+    resumed.sendline("fresh start")
+    resumed.expect("Turn 1")
+    resumed.expect(PROMPT)
+    resumed.sendline("/exit")
+    resumed.expect(pexpect.EOF)
