@@ -222,10 +222,5 @@ def assistant_from_parts(
     visible, thought = split_think(content)
     reasoning = "\n\n".join(r for r in (reasoning_content, thought) if r) or None
     calls = tool_calls or ([function_call] if function_call is not None else [])
-    cleaned = [
-        c
-        if c.name == strip_name_noise(c.name)
-        else c.model_copy(update={"name": strip_name_noise(c.name)})
-        for c in calls
-    ]
+    cleaned = [c.model_copy(update={"name": strip_name_noise(c.name)}) for c in calls]
     return AssistantMessage(content=visible, tool_calls=cleaned, reasoning=reasoning)

@@ -5,8 +5,9 @@ The model is tiny, so these check behaviour (answers arrive, tools run, the loop
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
-from conftest import LlamaServer
 
 from llmorch.llm.client import LlmClient
 from llmorch.llm.loop import ToolLoop
@@ -15,6 +16,9 @@ from llmorch.llm.stream import StreamDone, TextDelta
 from llmorch.retrieval.hits import SearchHit, SearchRequest
 from llmorch.tools.base import ToolRegistry
 from llmorch.tools.knowledge import knowledge_tool
+
+if TYPE_CHECKING:
+    from conftest import LlamaServer
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from scripted_llm import ClientFactory, ScriptedServer
+from openai_script import ClientFactory, ScriptedServer
 
 from llmorch.config import LlmSettings
 from llmorch.llm.client import LlmClient

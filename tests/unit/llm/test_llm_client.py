@@ -7,7 +7,7 @@ import socket
 
 import httpx2
 import pytest
-from scripted_llm import ClientFactory, ScriptedServer, chat_body, tool_call
+from openai_script import ClientFactory, ScriptedServer, chat_body, tool_call
 
 from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError, LlmUnreachableError

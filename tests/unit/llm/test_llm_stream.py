@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
-from scripted_llm import ClientFactory, ScriptedServer, chunk
+from openai_script import ClientFactory, ScriptedServer, chunk
 
 from llmorch.errors import LlmError
 from llmorch.llm.messages import ToolCall, UserMessage

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scripted_llm import ClientFactory, ScriptedServer, chat_body, chunk, tool_call
+from openai_script import ClientFactory, ScriptedServer, chat_body, chunk, tool_call
 
 from llmorch.llm.loop import ToolLoop
 from llmorch.llm.messages import UserMessage

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from scripted_llm import ClientFactory, ScriptedServer, chat_body, chunk, tool_call
+from openai_script import ClientFactory, ScriptedServer, chat_body, chunk, tool_call
 
 from llmorch.errors import LlmError
 from llmorch.llm.loop import LoopEvent, ToolFinished, ToolLoop, ToolStarted
