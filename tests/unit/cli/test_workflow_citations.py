@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from llmorch.retrieval.hits import SearchHit
+from llmorch.workflows.citations import (
+    CitationStream,
+    SourceList,
+    cited_numbers,
+    mark_cited,
+    number_citations,
+    passages_block,
+)
+
+
+def hit(path: str, heading: str = "", chunk: int = 0, text: str = "body") -> SearchHit:
+    return SearchHit(
+        path=path,
+        title=path,
+        heading=heading,
+        snippet=text,
+        text=text,
+        score=1.0,
+        chunk_index=chunk,
+    )
+
+
+def test_the_same_chunk_found_twice_keeps_its_first_number() -> None:
+    sources = SourceList()
+    sources.add([hit("a.md", "A"), hit("b.md")])
+    again = sources.add([hit("b.md"), hit("c.md", "C")])
+    assert [s.n for s in again] == [2, 3]
+    assert [s.citation for s in sources.sources] == ["a.md#A", "b.md", "c.md#C"]
+
+
+def test_passages_are_numbered_with_where_they_come_from() -> None:
+    sources = SourceList().add([hit("a.md", "Setup > Install", text="  pip install x \n")])
+    assert passages_block(sources) == "[1] a.md#Setup > Install\npip install x"
+
+
+def test_cited_numbers_reads_single_and_grouped_marks() -> None:
+    assert cited_numbers("Yes [1], and also [2, 4]. Not [x] or [].") == {1, 2, 4}
+
+
+def test_mark_cited_flags_only_the_sources_the_answer_points_at() -> None:
+    sources = SourceList().add([hit("a.md"), hit("b.md")])
+    assert [s.cited for s in mark_cited(sources, "see [2]")] == [False, True]
+
+
+def test_marks_naming_a_source_become_its_number_but_links_and_unknowns_stay() -> None:
+    sources = SourceList().add([hit("a.md", "Setup"), hit("b.md", "Other")])
+    answer = "Install it [a.md#Setup] then [b.md]; see [docs](http://x) and [nope.md]."
+    assert number_citations(answer, sources) == (
+        "Install it [1] then [2]; see [docs](http://x) and [nope.md]."
+    )
+
+
+def test_streamed_marks_are_renumbered_even_when_split_across_deltas() -> None:
+    sources = SourceList()
+    sources.add([hit("notes/a.md", "Setup")])
+    stream = CitationStream(sources)
+    shown = [stream.feed(part) for part in ["Run it nightly [no", "tes/a.md#Se", "tup]. Done"]]
+    shown.append(stream.flush())
+    assert shown == ["Run it nightly ", "", "[1]. Done", ""]
+
+
+def test_an_unclosed_bracket_is_released_at_the_end() -> None:
+    stream = CitationStream(SourceList())
+    assert stream.feed("array [0") == "array "
+    assert stream.flush() == "[0"
