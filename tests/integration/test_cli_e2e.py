@@ -1,0 +1,108 @@
+"""The installed `llmorch` command end to end, as whole processes, against the real llama.cpp server.
+
+SmolLM2-135M is tiny: these tests check what the CLI guarantees (exit codes, JSON shape, the
+expected note among the sources, piped input), not whether the model's answer is right.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import yaml
+
+if TYPE_CHECKING:
+    from conftest import LlamaServer
+
+pytestmark = pytest.mark.integration
+
+LLMORCH = Path(sys.executable).parent / "llmorch"
+NOTES = {
+    "Backup strategy.md": (
+        "---\ntags: [homelab]\n---\n# Backup strategy\n\n## Schedule\n\n"
+        "Restic backs up the laptop every night at 02:30 to the NAS called bramble.\n"
+    ),
+    "Garden.md": "# Garden\n\nWater the tomatoes on Tuesdays and Fridays.\n",
+    "Tea.md": "# Tea\n\nGreen tea steeps for two minutes at 80 degrees.\n",
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path, llama_server: LlamaServer) -> dict[str, str]:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for name, text in NOTES.items():
+        (vault / name).write_text(text, encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    settings = {
+        "llm": {
+            "base_url": llama_server.base_url,
+            "model": llama_server.model,
+            "temperature": 0.0,
+            "max_retries": 0,
+        },
+        "store": {"path": str(tmp_path / "qdrant")},
+        "ingest": {"paths": [str(vault)]},
+    }
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    environment = {**os.environ, "LLMORCH_CONFIG": str(config)}
+    ingested = llmorch(environment, "ingest")
+    assert ingested.returncode == 0, ingested.stderr
+    return environment
+
+
+def llmorch(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LLMORCH), *args], env=env, input=stdin, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_rag_json_answer_lists_the_note_that_holds_the_fact(env: dict[str, str]) -> None:
+    done = llmorch(
+        env,
+        "ask",
+        "--mode",
+        "rag",
+        "--json",
+        "--limit",
+        "2",
+        "-q",
+        "When does restic back up the laptop?",
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] == "ok" and data["exit_code"] == 0
+    assert data["answer"].strip()
+    assert "Backup strategy.md" in [s["path"] for s in data["sources"]]
+    assert data["usage"]["completion_tokens"] > 0
+    assert len(data["trace_id"]) == 32
+
+
+def test_question_piped_on_stdin_is_answered_as_plain_text(env: dict[str, str]) -> None:
+    done = llmorch(env, "ask", "--limit", "2", stdin="How long does green tea steep?\n")
+    assert done.returncode == 0, done.stderr
+    answer, _, sources = done.stdout.partition("\nSources:\n")
+    assert answer.strip()
+    assert "Tea.md" in sources
+    assert "\x1b[" not in done.stdout
+
+
+def test_a_stopped_llm_server_is_exit_4_with_a_one_line_message(env: dict[str, str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    stopped = {**env, "LLMORCH_LLM__BASE_URL": f"http://127.0.0.1:{closed_port}/v1"}
+    done = llmorch(stopped, "ask", "-q", "When does restic run?")
+    assert done.returncode == 4
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"127.0.0.1:{closed_port}" in errors[0]
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
