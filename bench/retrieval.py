@@ -108,9 +108,10 @@ async def measure(name: str, opener: Opener, corpus: Path, small: Path, base: Pa
     kb.close()
 
     await ingest_into(opener(base, "small"), small, settings)
+    started = time.perf_counter()  # opening counts: local mode loads every point when it opens
     rerun = await ingest_into(opener(base, "small"), small, settings)
     assert not rerun.changed, rerun
-    figures["unchanged 1000-note re-run s"] = rerun.seconds
+    figures["unchanged 1000-note re-run s"] = time.perf_counter() - started
     print(f"  {name}: {chunks} chunks indexed", flush=True)
     return figures
 
