@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -55,6 +54,8 @@ def ask(
     Examples: llmorch ask -q "when do backups run?" ·
     echo "summarise my notes on restic" | llmorch ask --json
     """
+    import asyncio
+
     from llmorch.workflows.ask import AskRequest
     from llmorch.workflows.runtime import Runtime
 

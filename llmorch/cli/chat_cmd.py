@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Literal
 
 import typer
@@ -32,6 +31,8 @@ def chat(
 
     Example: llmorch chat --resume   (then /help inside for commands)
     """
+    import asyncio
+
     from llmorch import paths
     from llmorch.cli.repl import Repl
     from llmorch.workflows.chat import ChatSession, SessionStore

@@ -10,7 +10,6 @@ import typer
 
 from llmorch.cli import render
 from llmorch.cli.state import AppState
-from llmorch.config import resolve_config_file
 from llmorch.errors import ConfigError
 
 app = typer.Typer(help="Inspect and create the configuration.", no_args_is_help=True)
@@ -51,6 +50,8 @@ def path() -> None:
 
     Example: llmorch config path
     """
+    from llmorch.config import resolve_config_file
+
     file, _ = resolve_config_file(None)
     typer.echo(str(file))
 
@@ -64,6 +65,8 @@ def init(
 
     Example: llmorch config init && $EDITOR "$(llmorch config path)"
     """
+    from llmorch.config import resolve_config_file
+
     state = ctx.ensure_object(AppState)
     target: Path = state.config_file or resolve_config_file(None)[0]
     if target.exists() and not force:

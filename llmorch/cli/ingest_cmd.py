@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +34,8 @@ def ingest(
 
     Example: llmorch ingest ~/vault --dry-run
     """
+    import asyncio
+
     from llmorch.ingest.sync import ingest as run_ingest
 
     settings = ctx.ensure_object(AppState).settings

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -27,6 +26,8 @@ def search(
 
     Example: llmorch search "backup schedule" --tags homelab --limit 5
     """
+    import asyncio
+
     from llmorch.retrieval.hits import SearchRequest
     from llmorch.workflows.runtime import Runtime
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from llmorch.config import LoadedConfig, Settings, load_config
+if TYPE_CHECKING:
+    # Imported when a command first needs settings: pydantic costs ~100 ms, which `--help` skips.
+    from llmorch.config import LoadedConfig, Settings
 
 _LEVEL_BY_VERBOSITY = {0: None, 1: "INFO", 2: "DEBUG"}
 
@@ -21,6 +23,8 @@ class AppState:
     def load(self, overrides: dict[str, Any] | None = None) -> LoadedConfig:
         """Settings for this command (flags as overrides); logging is configured once, from them."""
         if self._loaded is None or overrides:
+            from llmorch.config import load_config
+
             self._loaded = load_config(self.config_file, overrides)
             self._configure_logging(self._loaded.settings)
         return self._loaded

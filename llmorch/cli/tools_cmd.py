@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -71,6 +70,8 @@ def run(
 
     Example: llmorch tools run search_knowledge_base --args '{"query": "backups", "limit": 3}'
     """
+    import asyncio
+
     arguments = _parse_args(args)
     registry, runtime = _registry(ctx, collection)
     registry.get(name)  # an unknown name is a ToolError listing the available tools
