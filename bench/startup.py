@@ -1,0 +1,166 @@
+"""Start-up cost of `llmorch`, each command timed as a whole process, beside `llm --version`
+(Simon Willison's `llm` CLI, a well-known Python CLI of the same kind) measured in the same run.
+
+    .venv/bin/python bench/startup.py [--runs 15] [--chunks 20000]
+
+`llm` is installed into its own venv under ~/.cache/llmorch/bench-llm the first time (pip install
+llm); if that cannot be done, its line says why and the ratio is skipped. `search` runs over an
+edge index of `--chunks` BM25 chunks, built in a temporary folder with the retrieval API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from llmorch.retrieval import bm25
+from llmorch.retrieval.edge import EdgeStore
+from llmorch.retrieval.schema import ChunkPayload, ChunkPoint, CollectionMeta
+
+LLMORCH = Path(sys.executable).parent / "llmorch"
+LLM_VENV = Path.home() / ".cache" / "llmorch" / "bench-llm"
+CHUNKS_PER_NOTE = 10
+WRITE_BATCH = 2000
+
+GOAL_VERSION_MS = 100.0
+GOAL_VERSION_RATIO = 3.0
+GOAL_SEARCH_MS = 500.0
+
+_VOCABULARY = (
+    "backup restic snapshot nas schedule retention garden tomato water tuesday network vlan "
+    "router firewall dns model qwen llama context prompt token vault obsidian note link tag "
+    "heading chunk index query search vector sparse dense fusion server client python rust "
+    "nixos module service timer systemd journal disk zfs pool scrub replica power ups battery"
+)
+_WORDS = _VOCABULARY.split()
+
+
+def build_index(directory: Path, chunks: int) -> None:
+    """`chunks` chunks of generated prose, written the way ingest writes them (BM25 + payload)."""
+    rng = random.Random(7)
+    store = EdgeStore.open(directory, "notes")
+    try:
+        store.create(CollectionMeta())
+        points: list[ChunkPoint] = []
+        for i in range(chunks):
+            note, index = divmod(i, CHUNKS_PER_NOTE)
+            text = " ".join(rng.choice(_WORDS) for _ in range(120))
+            payload = ChunkPayload(
+                root="/bench",
+                path=f"notes/note-{note:05d}.md",
+                title=f"Note {note}",
+                heading=f"Section {index}",
+                text=text,
+                tags=[rng.choice(_WORDS)],
+                content_hash=f"{note:064x}",
+                chunk_index=index,
+                chunk_count=CHUNKS_PER_NOTE,
+                mtime_ns=0,
+                size=len(text),
+            )
+            points.append(ChunkPoint(payload=payload, sparse=bm25.embed_documents([text])[0]))
+            if len(points) >= WRITE_BATCH:
+                store.replace_files("/bench", [], points)
+                points.clear()
+        store.replace_files("/bench", [], points)
+        store.flush()
+    finally:
+        store.close()
+
+
+def ensure_llm() -> tuple[Path | None, str]:
+    """The `llm` executable from its own venv, installing it once; or None and why not."""
+    exe = LLM_VENV / "bin" / "llm"
+    if exe.exists():
+        return exe, "cached"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(LLM_VENV)], check=True)
+        subprocess.run(
+            [str(LLM_VENV / "bin" / "pip"), "install", "--quiet", "llm"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        tail = (exc.stderr or "").strip().splitlines()[-1:] or [str(exc)]
+        return None, f"could not install llm: {tail[0]}"
+    return exe, "installed"
+
+
+def time_command(argv: list[str], runs: int, env: dict[str, str]) -> list[float]:
+    """Wall milliseconds per run, after one untimed warm-up run (so the OS file cache is warm)."""
+    subprocess.run(argv, env=env, capture_output=True, check=True)
+    samples: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        )
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--chunks", type=int, default=20_000)
+    args = parser.parse_args()
+
+    llm_exe, llm_note = ensure_llm()
+    with tempfile.TemporaryDirectory(prefix="llmorch-bench-") as tmp:
+        root = Path(tmp)
+        started = time.perf_counter()
+        build_index(root / "qdrant", args.chunks)
+        print(f"index: {args.chunks} chunks built in {time.perf_counter() - started:.1f} s")
+        config = root / "config.yaml"
+        config.write_text(yaml.safe_dump({"store": {"path": str(root / "qdrant")}}), "utf-8")
+        env = {**os.environ, "LLMORCH_CONFIG": str(config), "NO_COLOR": "1"}
+
+        commands: dict[str, list[str]] = {
+            "llmorch --version": [str(LLMORCH), "--version"],
+            "llmorch --help": [str(LLMORCH), "--help"],
+            "llmorch search": [str(LLMORCH), "search", "restic backup schedule", "--limit", "8"],
+        }
+        if llm_exe is not None:
+            commands["llm --version"] = [str(llm_exe), "--version"]
+        medians: dict[str, float] = {}
+        print(
+            f"\n{'command':<22} {'median ms':>10} {'min ms':>8} {'max ms':>8}   ({args.runs} runs)"
+        )
+        for name, argv in commands.items():
+            samples = time_command(argv, args.runs, env)
+            medians[name] = statistics.median(samples)
+            print(f"{name:<22} {medians[name]:>10.1f} {min(samples):>8.1f} {max(samples):>8.1f}")
+        if llm_exe is None:
+            print(f"{'llm --version':<22} {'skipped':>10}   {llm_note}")
+
+    version = medians["llmorch --version"]
+    print(
+        f"\n--version under {GOAL_VERSION_MS:.0f} ms: {version:.1f} ms  {verdict(version < GOAL_VERSION_MS)}"
+    )
+    if "llm --version" in medians:
+        ratio = medians["llm --version"] / version
+        print(
+            f"--version vs llm --version: {ratio:.1f}x faster (goal >= {GOAL_VERSION_RATIO:.0f}x)  {verdict(ratio >= GOAL_VERSION_RATIO)}"
+        )
+    search = medians["llmorch search"]
+    print(
+        f"search over {args.chunks} chunks under {GOAL_SEARCH_MS:.0f} ms: {search:.1f} ms  {verdict(search < GOAL_SEARCH_MS)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
