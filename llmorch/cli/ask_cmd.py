@@ -49,7 +49,7 @@ def ask(
         ),
     ] = False,
 ) -> None:
-    """Answer a question from your notes, citing them as [n].
+    r"""Answer a question from your notes, citing them as \[n].
 
     Examples: llmorch ask -q "when do backups run?" ·
     echo "summarise my notes on restic" | llmorch ask --json

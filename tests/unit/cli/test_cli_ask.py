@@ -166,3 +166,18 @@ def test_agent_tags_flag_applies_when_the_model_gives_none(
     llm.script = _cite_first_tool_source
     data = json.loads(cli("ask", "-q", "x", "--mode", "agent", "--tags", "garden", "--json").stdout)
     assert [s["path"] for s in data["sources"]] == ["Garden.md"]
+
+
+def test_thinking_is_kept_out_of_the_answer_and_shown_on_stderr_only_when_asked(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(text="<think>the note says 02:30</think>Nightly at 02:30 [1]."))
+    llm.replies.append(Reply(text="<think>the note says 02:30</think>Nightly at 02:30 [1]."))
+    hidden = cli("ask", "-q", "restic")
+    shown = cli("ask", "-q", "restic", "--show-thinking")
+    assert (
+        hidden.stdout.startswith("Nightly at 02:30 [1].") and "02:30</think>" not in hidden.stdout
+    )
+    assert "the note says" not in hidden.stderr
+    assert shown.stdout.startswith("Nightly at 02:30 [1].")
+    assert "the note says 02:30" in shown.stderr
