@@ -7,6 +7,7 @@ text shows whether the conversation carried across turns (and that a cancelled t
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -133,3 +134,25 @@ def test_ctrl_d_exits_and_resume_continues_the_saved_conversation(
     resumed.expect(PROMPT)
     resumed.sendline("/exit")
     resumed.expect(pexpect.EOF)
+
+
+def test_ctrl_c_during_ask_stops_it_with_exit_130_and_one_uncoloured_line(
+    chat_env: dict[str, str],
+) -> None:
+    child = pexpect.spawn(
+        str(LLMORCH),
+        ["ask", "-q", "when does restic run"],
+        env={**chat_env, "NO_COLOR": "1"},
+        encoding="utf-8",
+        timeout=20,
+    )
+    child.expect("Turn 1")  # streaming has started
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    output = child.before or ""
+    assert "\x1b[1;31m" not in output  # NO_COLOR: bold stays, red goes
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
+    assert [line for line in plain.splitlines() if "error:" in line] == ["error: interrupted"]
+    assert "Traceback" not in output

@@ -88,3 +88,15 @@ async def test_reset_starts_a_new_session(runtime: Runtime, tmp_path: Path) -> N
         first_id = session.state.id
         session.reset()
     assert session.messages == [] and session.state.id != first_id
+
+
+async def test_switching_model_applies_from_the_next_question(
+    runtime: Runtime, llm: ScriptedLlm, tmp_path: Path
+) -> None:
+    async with runtime:
+        session = ChatSession(runtime, SessionStore(tmp_path / "sessions"))
+        await session.ask("first")
+        await session.set_model("other-model")
+        await session.ask("second")
+    assert [r["model"] for r in llm.requests] == ["scripted-model", "other-model"]
+    assert session.state.model == "other-model"
