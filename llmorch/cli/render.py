@@ -49,10 +49,8 @@ def plain(text: str) -> None:
 
 
 def error(exc: LlmorchError) -> None:
-    console = err()
-    console.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False)
-    if exc.hint:
-        console.print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False)
+    """One line: scripts grep it, and the hint says what to do next."""
+    err().print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
 
 
 def status(text: str) -> None:
