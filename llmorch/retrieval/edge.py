@@ -25,7 +25,7 @@ from llmorch.retrieval.schema import (
     StoreQuery,
     add_to_manifest,
 )
-from llmorch.retrieval.store import hit_from_payload
+from llmorch.retrieval.store import engine_call, hit_from_payload
 
 if TYPE_CHECKING:
     import qdrant_edge as qe
@@ -227,15 +227,13 @@ class EdgeStore:
             self._shard = None
 
     def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """Run an engine call, turning its untyped exceptions into one-line RetrievalErrors."""
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise RetrievalError(
-                f"qdrant edge ({self._dir}): {first_line}",
-                hint="if the index is damaged, re-run `llmorch ingest PATH --full`",
-            ) from exc
+        return engine_call(
+            f"qdrant edge ({self._dir})",
+            "if the index is damaged, re-run `llmorch ingest PATH --full`",
+            fn,
+            *args,
+            **kwargs,
+        )
 
 
 def _to_point(point: ChunkPoint) -> qe.Point:

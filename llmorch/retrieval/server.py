@@ -21,7 +21,7 @@ from llmorch.retrieval.schema import (
     StoreQuery,
     add_to_manifest,
 )
-from llmorch.retrieval.store import hit_from_payload
+from llmorch.retrieval.store import engine_call, hit_from_payload
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient, models
@@ -217,17 +217,13 @@ class ServerStore:
         self._client.close()
 
     def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """Run a client call, turning transport and server errors into one-line RetrievalErrors."""
-        try:
-            return fn(*args, **kwargs)
-        except RetrievalError:
-            raise
-        except Exception as exc:
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise RetrievalError(
-                f"qdrant server {self._where}: {first_line}",
-                hint="check store.url, store.api_key and that the server is running",
-            ) from exc
+        return engine_call(
+            f"qdrant server {self._where}",
+            "check store.url, store.api_key and that the server is running",
+            fn,
+            *args,
+            **kwargs,
+        )
 
 
 def _to_point(point: ChunkPoint) -> models.PointStruct:

@@ -3,9 +3,10 @@ one place that picks a backend from the settings."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
+from llmorch.errors import RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import ChunkPoint, CollectionMeta, FileRecord, StoreQuery
 
@@ -55,6 +56,23 @@ class VectorStore(Protocol):
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def engine_call(
+    where: str, hint: str, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+) -> _T:
+    """Run a Qdrant call, turning its untyped exceptions into one-line RetrievalErrors."""
+    try:
+        return fn(*args, **kwargs)
+    except RetrievalError:
+        raise
+    except Exception as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RetrievalError(f"{where}: {first_line}", hint=hint) from exc
 
 
 def hit_from_payload(payload: dict[str, Any], score: float) -> SearchHit:
