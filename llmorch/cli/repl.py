@@ -146,7 +146,8 @@ class Repl:
     async def _tools(self, _: str) -> bool:
         from llmorch.tools.defaults import build_default_registry
 
-        registry = build_default_registry(self.session.runtime.settings, self.session.runtime)
+        runtime = self.session.runtime
+        registry = build_default_registry(runtime.settings, runtime, note_roots=runtime.note_roots)
         render.tools_table(registry.definitions())
         return True
 

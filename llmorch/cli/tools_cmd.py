@@ -25,7 +25,7 @@ def _registry(ctx: typer.Context, collection: str | None = None) -> tuple[ToolRe
 
     settings = ctx.ensure_object(AppState).settings
     runtime = Runtime(settings, collection=collection)
-    return build_default_registry(settings, runtime), runtime
+    return build_default_registry(settings, runtime, note_roots=runtime.note_roots), runtime
 
 
 @app.command("list")

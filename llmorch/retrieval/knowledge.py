@@ -3,6 +3,7 @@ the store, and returns citation-ready hits."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmorch.retrieval import bm25
@@ -76,6 +77,11 @@ class KnowledgeBase:
         for hit in hits:
             hit.snippet = make_snippet(hit.text, request.query)
         return hits
+
+    def indexed_roots(self) -> list[Path]:
+        """The folders the default collection's notes were ingested from."""
+        store, _ = self._store_for(None)
+        return sorted({Path(root) for root, _ in store.manifest()})
 
     def close(self) -> None:
         for store, _ in self._stores.values():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +22,8 @@ def resolve_note(path: str, roots: Sequence[Path]) -> Path:
     """
     if not roots:
         raise ToolError(
-            "read_note has no folders to read from", hint="set tools.note_roots or ingest.paths"
+            "read_note has no folders to read from",
+            hint="set tools.note_roots or ingest.paths, or ingest notes first",
         )
     resolved_roots = [root.expanduser().resolve() for root in roots]
     wanted = Path(path.strip()).expanduser()
@@ -44,9 +45,12 @@ def resolve_note(path: str, roots: Sequence[Path]) -> Path:
     raise ToolError(f"no note at {path!r} in the note folders")
 
 
-def read_note_tool(roots: Sequence[Path], *, max_bytes: int = 2_000_000) -> Tool:
-    """The read-only note reader bound to these root folders."""
-    frozen_roots = tuple(roots)
+def read_note_tool(
+    roots: Sequence[Path] | Callable[[], Sequence[Path]], *, max_bytes: int = 2_000_000
+) -> Tool:
+    """The read-only note reader bound to these root folders, or to a function that names them
+    when the tool is first called (so listing tools never opens the index)."""
+    roots_of: Callable[[], Sequence[Path]] = roots if callable(roots) else lambda: tuple(roots)
 
     @tool
     def read_note(path: Annotated[str, Field(min_length=1)]) -> str:
@@ -55,7 +59,7 @@ def read_note_tool(roots: Sequence[Path], *, max_bytes: int = 2_000_000) -> Tool
         Args:
             path: The note's path relative to the notes folder, e.g. 'projects/tea.md'.
         """
-        note = resolve_note(path.split("#", 1)[0], frozen_roots)
+        note = resolve_note(path.split("#", 1)[0], roots_of())
         if note.stat().st_size > max_bytes:
             raise ToolError(f"{path!r} is larger than {max_bytes} bytes; search it instead")
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
@@ -83,6 +84,8 @@ class HasLlm(Protocol):
     def settings(self) -> Settings: ...
 
     def llm(self) -> LlmClient: ...
+
+    def note_roots(self) -> list[Path]: ...
 
 
 @dataclass
@@ -212,7 +215,7 @@ async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
     search = _RecordingSearch(ctx.knowledge, ctx.sources, request.tags)
     loop = ToolLoop(
         llm,
-        build_default_registry(settings, search),
+        build_default_registry(settings, search, note_roots=ctx.runtime.note_roots),
         max_iterations=settings.llm.max_tool_iterations,
     )
     messages: list[Message] = [

@@ -5,6 +5,7 @@ A command pays only for what it touches (`search` never imports openai), and one
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmorch.retrieval.hits import SearchHit, SearchRequest
@@ -56,6 +57,10 @@ class Runtime:
 
             self._knowledge = KnowledgeBase.open(self.settings, collection=self.collection)
         return self._knowledge
+
+    def note_roots(self) -> list[Path]:
+        """Where read_note may read: the configured folders, else the ones the index was built from."""
+        return self.settings.note_roots() or self.knowledge().indexed_roots()
 
     async def search(self, request: SearchRequest) -> list[SearchHit]:
         return await self.knowledge().search(request)

@@ -64,3 +64,11 @@ def test_read_note_reads_inside_the_note_roots_and_refuses_outside(
     outside = cli("tools", "run", "read_note", "--args", json.dumps({"path": str(secret)}))
     assert outside.exit_code == 7
     assert "outside" in outside.stderr and "top secret" not in outside.stdout
+
+
+def test_read_note_without_configured_roots_reads_where_notes_were_ingested(
+    cli: Invoke, indexed: Path
+) -> None:
+    result = cli("tools", "run", "read_note", "--args", '{"path": "Garden.md"}')
+    assert result.exit_code == 0, result.output
+    assert "Water the tomatoes" in result.stdout
