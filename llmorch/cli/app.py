@@ -24,12 +24,16 @@ from llmorch.errors import InterruptedRunError, LlmorchError
 
 
 class _LlmorchGroup(TyperGroup):
-    """Turns expected failures into one line on stderr and the documented exit code."""
+    """Runs each command in one trace (every log line and `ask --json` share its id) and turns
+    expected failures into one line on stderr and the documented exit code."""
 
     # Typed Any: the base class takes the vendored click Context, which typer does not export.
     def invoke(self, ctx: Any) -> Any:
+        from llmorch.logging import trace_context
+
         try:
-            return super().invoke(ctx)
+            with trace_context():
+                return super().invoke(ctx)
         except LlmorchError as exc:
             _report(ctx, exc)
             raise typer.Exit(exc.exit_code) from exc

@@ -31,8 +31,10 @@ def search(
     from llmorch.retrieval.hits import SearchRequest
     from llmorch.workflows.runtime import Runtime
 
+    if not query.strip():
+        raise typer.BadParameter("give something to look for", param_hint="QUERY")
     settings = ctx.ensure_object(AppState).settings
-    request = SearchRequest(query=query, limit=limit, tags=split_tags(tags))
+    request = SearchRequest(query=query.strip(), limit=limit, tags=split_tags(tags))
 
     async def run() -> list[SearchHit]:
         async with Runtime(settings, collection=collection) as runtime:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from loguru import logger
 from pydantic import BaseModel, Field
 
 from llmorch.errors import IngestError, RetrievalError
@@ -125,6 +126,16 @@ async def ingest(
         if owned is not None:
             await owned.aclose()
     summary.seconds = round(time.perf_counter() - started, 3)
+    logger.info(
+        "ingest into {}: {} added, {} updated, {} unchanged, {} deleted, {} skipped in {} s",
+        summary.collection,
+        len(summary.added),
+        len(summary.updated),
+        summary.unchanged,
+        len(summary.deleted),
+        len(summary.skipped),
+        summary.seconds,
+    )
     return summary
 
 
@@ -176,7 +187,9 @@ class _Run:
 
     async def sync_scan(self, scan: Scan) -> None:
         root = str(scan.root)
-        self.summary.skipped += [FileIssue(path=s.path, reason=s.reason) for s in scan.skipped]
+        for skipped in scan.skipped:
+            self.summary.skipped.append(FileIssue(path=skipped.path, reason=skipped.reason))
+            logger.info("skipped {}: {}", skipped.path, skipped.reason)
         seen: set[str] = set()
         for file in scan.files:
             action = await self._sync_file(file)
@@ -206,6 +219,7 @@ class _Run:
             points = self._points(file, decode_text(data), content_hash)
         except SkipFile as exc:
             self.summary.skipped.append(FileIssue(path=str(file.path), reason=str(exc)))
+            logger.info("skipped {}: {}", file.path, exc)
             return "skipped"
         action: Action = "added" if record is None else "updated"
         (self.summary.added if action == "added" else self.summary.updated).append(str(file.path))
@@ -266,6 +280,7 @@ class _Run:
 
     def _progress(self, file: SourceFile, action: Action) -> None:
         self.done += 1
+        logger.debug("{} {}", action, file.path)
         if self.on_progress is not None:
             self.on_progress(IngestProgress(self.total, self.done, str(file.path), action))
 

@@ -7,9 +7,12 @@ this class resolves the model, smooths local-model quirks and maps failures to l
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
+
+from loguru import logger
 
 from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError
@@ -107,6 +110,7 @@ class LlmClient:
 
         model = await self.model()
         request = self._request(model, messages, tools, tool_choice, temperature, max_tokens)
+        started_at = time.perf_counter()
         try:
             response = await self._sdk.chat.completions.create(
                 model=request.model,
@@ -118,7 +122,7 @@ class LlmClient:
             )
         except openai.OpenAIError as exc:
             await self._raise_with_models(exc, model)
-        return _completion(response)
+        return _logged(_completion(response), started_at, len(request.messages))
 
     async def stream(
         self,
@@ -136,6 +140,7 @@ class LlmClient:
         request = self._request(model, messages, tools, tool_choice, temperature, max_tokens)
         assembler = StreamAssembler()
         started = False
+        started_at = time.perf_counter()
         try:
             chunks = await self._sdk.chat.completions.create(
                 model=request.model,
@@ -165,7 +170,7 @@ class LlmClient:
         tail, completion = assembler.finish()
         for event in tail:
             yield event
-        yield StreamDone(completion)
+        yield StreamDone(_logged(completion, started_at, len(request.messages)))
 
     async def embed(
         self, texts: Sequence[str], *, batch_size: int = 64, model: str | None = None
@@ -262,6 +267,21 @@ def _tool_choice(choice: str) -> ChatCompletionToolChoiceOptionParam:
     if choice in ("auto", "none", "required"):
         return choice  # pyright: ignore[reportReturnType]
     return {"type": "function", "function": {"name": choice}}
+
+
+def _logged(completion: Completion, started_at: float, sent: int) -> Completion:
+    """One INFO line per model turn, so `-v` shows where the time and tokens go."""
+    usage = completion.usage
+    logger.info(
+        "model {} answered {} messages in {:.0f} ms: {} tool calls, {} tokens, finish {}",
+        completion.model,
+        sent,
+        (time.perf_counter() - started_at) * 1000,
+        len(completion.message.tool_calls),
+        usage.total_tokens if usage is not None else "?",
+        completion.finish_reason,
+    )
+    return completion
 
 
 def _completion(response: ChatCompletion) -> Completion:

@@ -3,8 +3,11 @@ the store, and returns citation-ready hits."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from loguru import logger
 
 from llmorch.retrieval import bm25
 from llmorch.retrieval.hits import SearchHit, SearchRequest
@@ -59,6 +62,7 @@ class KnowledgeBase:
             raise
 
     async def search(self, request: SearchRequest) -> list[SearchHit]:
+        started_at = time.perf_counter()
         store, meta = self._store_for(request.collection)
         dense: list[float] | None = None
         if meta.hybrid and self._embedder is not None:
@@ -76,6 +80,14 @@ class KnowledgeBase:
         hits = store.query(query)
         for hit in hits:
             hit.snippet = make_snippet(hit.text, request.query)
+        logger.debug(
+            "search {!r} in {} ({}): {} hits in {:.1f} ms",
+            request.query,
+            store.collection,
+            "hybrid" if dense is not None else "bm25",
+            len(hits),
+            (time.perf_counter() - started_at) * 1000,
+        )
         return hits
 
     def indexed_roots(self) -> list[Path]:

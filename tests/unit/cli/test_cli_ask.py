@@ -181,3 +181,16 @@ def test_thinking_is_kept_out_of_the_answer_and_shown_on_stderr_only_when_asked(
     assert "the note says" not in hidden.stderr
     assert shown.stdout.startswith("Nightly at 02:30 [1].")
     assert "the note says 02:30" in shown.stderr
+
+
+def test_every_log_line_of_a_run_carries_the_trace_id_ask_json_reports(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    result = cli("--log-json", "-vv", "ask", "-q", "when do restic snapshots run?", "--json")
+    assert result.exit_code == 0, result.output
+    trace_id = json.loads(result.stdout)["trace_id"]
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    messages = " | ".join(str(r["message"]) for r in records)
+    assert "search 'when do restic snapshots run?'" in messages
+    assert "model scripted-model answered" in messages
+    assert {r["trace_id"] for r in records} == {trace_id}

@@ -85,3 +85,9 @@ def test_search_before_any_ingest_says_to_ingest_first(cli: Invoke) -> None:
 
 def test_search_of_a_collection_never_ingested_is_exit_6(cli: Invoke, indexed: Path) -> None:
     assert cli("search", "restic", "--collection", "other").exit_code == 6
+
+
+def test_search_for_nothing_is_a_usage_error_not_a_traceback(cli: Invoke, indexed: Path) -> None:
+    result = cli("search", "   ")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
