@@ -17,7 +17,13 @@ from loguru import logger
 from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError
 from llmorch.llm.messages import Completion, Message, ToolCall, ToolDefinition, Usage
-from llmorch.llm.stream import StreamAssembler, StreamDone, StreamEvent
+from llmorch.llm.stream import (
+    ReasoningDelta,
+    StreamAssembler,
+    StreamDone,
+    StreamEvent,
+    TextDelta,
+)
 
 if TYPE_CHECKING:
     import httpx2
@@ -167,6 +173,20 @@ class LlmClient:
             ) from exc
         except openai.OpenAIError as exc:
             await self._raise_with_models(exc, model)
+        if not started:
+            # llama-cpp-python answers a streamed request with tools by an empty 200 stream
+            # (it cannot stream tool calls); the turn is not empty, so ask for it whole.
+            logger.info("{} sent an empty stream; asking again without streaming", self.base_url)
+            whole = await self.complete(
+                messages,
+                tools=tools,
+                tool_choice=tool_choice,
+                temperature=temperature,
+                max_tokens=max_tokens,
+            )
+            for event in _whole_turn_events(whole):
+                yield event
+            return
         tail, completion = assembler.finish()
         for event in tail:
             yield event
@@ -267,6 +287,18 @@ def _tool_choice(choice: str) -> ChatCompletionToolChoiceOptionParam:
     if choice in ("auto", "none", "required"):
         return choice  # pyright: ignore[reportReturnType]
     return {"type": "function", "function": {"name": choice}}
+
+
+def _whole_turn_events(completion: Completion) -> list[StreamEvent]:
+    """A whole turn as the events a stream of it would have produced."""
+    message = completion.message
+    events: list[StreamEvent] = []
+    if message.reasoning:
+        events.append(ReasoningDelta(message.reasoning))
+    if message.content:
+        events.append(TextDelta(message.content))
+    events.append(StreamDone(completion))
+    return events
 
 
 def _logged(completion: Completion, started_at: float, sent: int) -> Completion:

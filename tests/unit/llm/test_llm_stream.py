@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
-from openai_script import ClientFactory, ScriptedServer, chunk
+from openai_script import ClientFactory, ScriptedServer, chat_body, chunk, tool_call
 
 from llmorch.errors import LlmError
 from llmorch.llm.messages import ToolCall, UserMessage
@@ -155,3 +155,19 @@ async def test_a_connection_dropped_mid_stream_raises_a_typed_error(
                 if isinstance(event, TextDelta):
                     texts.append(event.text)
     assert texts == ["Hel"]
+
+
+async def test_an_empty_stream_is_asked_again_whole_instead_of_read_as_an_empty_answer(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    # llama-cpp-python's answer to a streamed request with tools: 200, then only [DONE].
+    server.reply_stream([])
+    server.reply(
+        chat_body(tool_calls=[tool_call("search", {"q": "tea"})], finish_reason="tool_calls")
+    )
+    events = await _collect(make_client)
+    done = events[-1]
+    assert isinstance(done, StreamDone)
+    assert [c.name for c in done.completion.message.tool_calls] == ["search"]
+    assert done.completion.finish_reason == "tool_calls"
+    assert [r.get("stream") for r in server.chat_requests] == [True, None]
