@@ -7,6 +7,7 @@ next run sees as incomplete and rewrites; there is no separate manifest to fall 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -192,6 +193,9 @@ class _Run:
             logger.info("skipped {}: {}", skipped.path, skipped.reason)
         seen: set[str] = set()
         for file in scan.files:
+            # Ctrl-C under asyncio.run cancels this task, which only lands when it yields; a
+            # BM25-only run has no I/O to await, so without this it would ignore Ctrl-C to the end.
+            await asyncio.sleep(0)
             action = await self._sync_file(file)
             if action != "skipped":
                 seen.add(file.rel)

@@ -276,6 +276,50 @@ def test_ingest_killed_with_sigkill_is_completed_by_the_next_run(
     assert not asyncio.run(ingest([notes], settings)).changed
 
 
+INTERRUPTED_RUN = textwrap.dedent(
+    """
+    import asyncio, signal, sys
+    from pathlib import Path
+    import llmorch.ingest.sync as sync
+    from llmorch.config import Settings, StoreSettings
+
+    sync.BATCH_CHUNKS = 4
+    settings = Settings(store=StoreSettings(path=Path(sys.argv[2])))
+
+    def report(event):
+        print(event.done, flush=True)
+        if event.done == 50:
+            signal.raise_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+
+    asyncio.run(sync.ingest([Path(sys.argv[1])], settings, on_progress=report))
+    """
+)
+
+
+def test_ctrl_c_stops_an_ingest_promptly_and_the_next_run_finishes_it(
+    tmp_path: Path, settings: Settings
+) -> None:
+    notes = tmp_path / "many"
+    notes.mkdir()
+    for i in range(300):
+        (notes / f"n{i:03}.md").write_text(f"# N{i}\n\n" + f"gamma delta {i}. " * 30, "utf-8")
+    child = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_RUN, str(notes), str(settings.store.edge_path())],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
+        check=False,
+    )
+    assert "KeyboardInterrupt" in child.stderr
+    assert int(child.stdout.split()[-1]) <= 51, "Ctrl-C was ignored until the run ended"
+
+    finished = asyncio.run(ingest([notes], settings))
+    assert len(finished.added) >= 249
+    records = stored(settings)
+    assert len(records) == 300
+    assert all(r.complete for r in records.values())
+
+
 def test_ingest_is_usable_from_plain_sync_code(vault: Vault, settings: Settings) -> None:
     summary = asyncio.run(ingest([vault.root], settings))
     assert summary.collection == "notes"
