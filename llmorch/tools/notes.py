@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,9 @@ def resolve_note(path: str, roots: Sequence[Path]) -> Path:
     """The real file `path` names inside one of `roots`; ToolError for anything else.
 
     Paths are resolved (symlinks followed, `..` collapsed) before the containment check, so
-    neither traversal nor a symlink pointing out of a root can reach other files.
+    neither traversal nor a symlink pointing out of a root can reach other files. A bare name
+    (`Backup strategy`, `[[Backup strategy]]`) finds the note of that name in any folder, the
+    way Obsidian resolves a wikilink.
     """
     if not roots:
         raise ToolError(
@@ -26,7 +29,10 @@ def resolve_note(path: str, roots: Sequence[Path]) -> Path:
             hint="set tools.note_roots or ingest.paths, or ingest notes first",
         )
     resolved_roots = [root.expanduser().resolve() for root in roots]
-    wanted = Path(path.strip()).expanduser()
+    name = _link_target(path)
+    if not name:
+        raise ToolError(f"no note at {path!r} in the note folders")
+    wanted = Path(name).expanduser()
     candidates = [wanted] if wanted.is_absolute() else [root / wanted for root in resolved_roots]
     # Models often name a note by its title; try the markdown suffixes after the name as given.
     candidates += [
@@ -35,14 +41,58 @@ def resolve_note(path: str, roots: Sequence[Path]) -> Path:
     outside = False
     for candidate in candidates:
         real = candidate.resolve()
-        if not any(real.is_relative_to(root) for root in resolved_roots):
+        if not _inside(real, resolved_roots):
             outside = True
             continue
         if real.is_file():
             return real
     if outside:
         raise ToolError(f"read_note only reads files inside the note folders; {path!r} is outside")
+    if len(wanted.parts) == 1:
+        return _by_name(name, path, resolved_roots)
     raise ToolError(f"no note at {path!r} in the note folders")
+
+
+def _link_target(path: str) -> str:
+    """The note a reference names: `[[Note|alias]]` and `[[Note#Heading]]` mean `Note`."""
+    text = path.strip()
+    if text.startswith("[[") and text.endswith("]]"):
+        text = text[2:-2].split("|", 1)[0]
+    return text.split("#", 1)[0].strip()
+
+
+def _inside(real: Path, roots: Sequence[Path]) -> bool:
+    return any(real.is_relative_to(root) for root in roots)
+
+
+def _by_name(name: str, path: str, roots: Sequence[Path]) -> Path:
+    """The one note called `name` (any case, with or without its suffix) anywhere in the roots."""
+    from llmorch.ingest.sources import ALWAYS_SKIPPED_DIRS
+
+    key = name.casefold()
+    found: list[Path] = []
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in ALWAYS_SKIPPED_DIRS]
+            for file in map(Path(folder).joinpath, files):
+                if file.suffix in _NOTE_SUFFIXES and key in (
+                    file.stem.casefold(),
+                    file.name.casefold(),
+                ):
+                    real = file.resolve()
+                    if _inside(real, roots) and real not in found:
+                        found.append(real)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        where = ", ".join(_relative(f, roots) for f in found)
+        raise ToolError(f"{path!r} names {len(found)} notes ({where}); give the path")
+    raise ToolError(f"no note at {path!r} in the note folders")
+
+
+def _relative(file: Path, roots: Sequence[Path]) -> str:
+    root = next(r for r in roots if file.is_relative_to(r))
+    return file.relative_to(root).as_posix()
 
 
 def read_note_tool(
@@ -57,9 +107,9 @@ def read_note_tool(
         """Read one note in full, by the path a search result gave as its source.
 
         Args:
-            path: The note's path relative to the notes folder, e.g. 'projects/tea.md'.
+            path: The note's path relative to the notes folder, e.g. 'projects/tea.md', or its name.
         """
-        note = resolve_note(path.split("#", 1)[0], roots_of())
+        note = resolve_note(path, roots_of())
         if note.stat().st_size > max_bytes:
             raise ToolError(f"{path!r} is larger than {max_bytes} bytes; search it instead")
         try:

@@ -182,3 +182,44 @@ async def test_read_note_without_configured_roots_says_which_setting_to_set() ->
     assert result.error is not None
     assert "no folders to read from" in result.error
     assert "tools.note_roots" in result.error
+
+
+async def test_read_note_finds_a_note_by_its_bare_name_in_any_folder_like_a_wikilink(
+    vault: Path,
+) -> None:
+    reader = read_note_tool([vault])
+    for path in ("tea", "Tea.md", "[[tea]]", "[[Tea|my tea notes]]", "tea#Brewing"):
+        args = reader.validate({"path": path})
+        assert await reader.invoke(args) == "# Tea\n\nBrew green tea at 80°C.\n", path
+
+
+async def test_read_note_by_a_name_two_notes_share_lists_both_instead_of_guessing(
+    vault: Path,
+) -> None:
+    (vault / "archive").mkdir()
+    (vault / "archive" / "tea.md").write_text("old tea notes", encoding="utf-8")
+    registry = build_default_registry(
+        Settings.model_validate({"tools": {"note_roots": [str(vault)]}}), TinyIndex([])
+    )
+    result = await registry.call("read_note", {"path": "tea"})
+    assert not result.ok
+    assert result.error is not None
+    assert "'tea' names 2 notes" in result.error
+    assert "archive/tea.md" in result.error and "projects/tea.md" in result.error
+
+
+async def test_read_note_by_name_skips_obsidian_trash_and_links_out_of_the_roots(
+    vault: Path,
+) -> None:
+    (vault / ".trash").mkdir()
+    (vault / ".trash" / "coffee.md").write_text("deleted", encoding="utf-8")
+    (vault.parent / "leak.md").write_text("api_key=hunter2", encoding="utf-8")
+    (vault / "projects" / "leak.md").symlink_to(vault.parent / "leak.md")
+    registry = build_default_registry(
+        Settings.model_validate({"tools": {"note_roots": [str(vault)]}}), TinyIndex([])
+    )
+    for name in ("coffee", "leak"):
+        result = await registry.call("read_note", {"path": name})
+        assert not result.ok, name
+        assert result.error == f"no note at {name!r} in the note folders"
+        assert "hunter2" not in result.content
