@@ -66,13 +66,29 @@ def prose_lines(body: str) -> Iterator[str]:
         yield _INLINE_CODE.sub(" ", line)
 
 
+class _DatesAsTextLoader(yaml.SafeLoader):
+    """Keeps dates as the text written: a typo such as `date: 2024-13-45` then costs nothing,
+    where PyYAML would raise and lose the note's tags with it."""
+
+
+_DatesAsTextLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _DatesAsTextLoader.construct_scalar
+)
+
+
+class _FrontmatterYAML(YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=_DatesAsTextLoader)  # a SafeLoader subclass: no objects built
+
+
 def _split_frontmatter(text: str) -> tuple[dict[str, Any], str, str | None]:
     try:
-        post = frontmatter.loads(text)
-    except yaml.YAMLError as exc:
+        post = frontmatter.loads(text, handler=_FrontmatterYAML())
+    # PyYAML's constructors raise plain ValueError/KeyError for values such as `!!float abc`.
+    except (yaml.YAMLError, ValueError, KeyError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at frontmatter line {mark.line}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
+        problem = getattr(exc, "problem", None) or f"bad value ({exc})"
         try:
             _, body = YAMLHandler().split(text)
         except ValueError:

@@ -53,6 +53,18 @@ def test_broken_yaml_is_reported_and_the_body_still_parsed() -> None:
     assert note.tags == ["kept"]
 
 
+def test_dates_stay_text_so_an_impossible_date_keeps_the_rest_of_the_frontmatter() -> None:
+    note = parse_note("---\ntitle: 2024-01-02\ndate: 2024-13-45\ntags: [diary]\n---\nx\n", "f")
+    assert (note.title, note.tags, note.frontmatter_error) == ("2024-01-02", ["diary"], None)
+
+
+def test_a_malformed_typed_value_is_broken_yaml_not_a_crash() -> None:
+    for value in ("!!float abc", "!!bool maybe", "!!int 0b"):
+        note = parse_note(f"---\nx: {value}\n---\nBody #kept\n", "f")
+        assert note.frontmatter_error is not None and "YAML" in note.frontmatter_error, value
+        assert note.tags == ["kept"]
+
+
 def test_a_note_without_frontmatter_is_all_body() -> None:
     note = parse_note("just text\n", "f")
     assert (note.body, note.frontmatter_error, note.tags) == ("just text", None, [])
