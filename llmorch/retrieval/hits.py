@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class SearchRequest(BaseModel):
@@ -15,6 +15,12 @@ class SearchRequest(BaseModel):
     path_prefix: str | None = None
     score_threshold: float | None = None
     collection: str | None = Field(default=None, description="Unset means the configured one.")
+
+    @field_validator("tags")
+    @classmethod
+    def _as_stored(cls, tags: list[str]) -> list[str]:
+        """Ingest stores tags lowercased without '#' (Obsidian ignores tag case); ask the same way."""
+        return [t for t in (tag.strip().lstrip("#").lower() for tag in tags) if t]
 
 
 class SearchHit(BaseModel):

@@ -85,6 +85,17 @@ async def test_hits_carry_a_snippet_around_the_query_words(tmp_path: Path, vault
     assert hit.tags == ["infra"]
 
 
+async def test_tag_filters_ignore_case_and_a_leading_hash(tmp_path: Path, vault: Path) -> None:
+    settings = make_settings(tmp_path, None)
+    await ingest([vault], settings)
+    request = SearchRequest(query="water prune restic", tags=["#Garden", "INFRA"], limit=10)
+    assert sorted(await search(settings, request)) == [
+        "garden/roses.md#Roses",
+        "garden/tomatoes.md#Tomatoes",
+        "tech/backup.md#Backups > Schedule",
+    ]
+
+
 async def test_a_missing_collection_says_to_run_ingest_first(tmp_path: Path) -> None:
     with pytest.raises(RetrievalError) as err:
         KnowledgeBase.open(make_settings(tmp_path, None))
