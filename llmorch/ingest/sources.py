@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pathspec
@@ -46,6 +47,20 @@ class Scan:
 
     def owns(self, rel: str) -> bool:
         return self.only is None or rel == self.only
+
+    def rerooted(self, roots: Iterable[Path]) -> Scan:
+        """A one-file scan moved to the deepest of `roots` holding the file, so the file keeps the
+        (root, path) its folder's ingest gives it instead of being indexed twice."""
+        if self.only is None:
+            return self
+        full = self.root / self.only
+        holders = [r for r in roots if r != self.root and r in full.parents]
+        if not holders:
+            return self
+        root = max(holders, key=lambda r: len(r.parts))
+        rel = full.relative_to(root).as_posix()
+        files = [replace(f, root=root, rel=rel) for f in self.files]
+        return Scan(root=root, files=files, skipped=self.skipped, only=rel)
 
 
 class SkipFile(Exception):

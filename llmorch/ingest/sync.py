@@ -114,6 +114,9 @@ async def ingest(
     try:
         summary = IngestSummary(collection=store.collection, dry_run=dry_run)
         manifest = await _prepare_collection(store, embedder, full=full, dry_run=dry_run)
+        roots = {Path(root) for root, _ in manifest} | {s.root for s in scans if s.only is None}
+        roots |= {p.resolve() for p in cfg.paths}
+        scans = [scan.rerooted(roots) for scan in scans]
         run = _Run(store, embedder, cfg, manifest, summary, on_progress, dry_run)
         run.total = sum(len(s.files) for s in scans)
         for scan in scans:

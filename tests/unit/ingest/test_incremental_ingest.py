@@ -173,6 +173,29 @@ async def test_ingesting_one_file_never_deletes_its_neighbours(
     assert sorted(stored(settings)) == vault.good
 
 
+async def test_one_file_in_a_subfolder_of_an_indexed_folder_is_updated_not_duplicated(
+    vault: Vault, settings: Settings
+) -> None:
+    await ingest([vault.root], settings)
+    target = vault.root / "deep/er/target.md"
+    target.write_text("A note two folders down about a quokka and a wombat.\n", "utf-8")
+    summary = await ingest([target], settings)
+    assert (summary.added, summary.updated) == ([], [str(target)])
+    assert sorted(stored(settings)) == vault.good
+    assert await search(settings, "quokka") == ["deep/er/target.md"]
+    assert not (await ingest([vault.root], settings)).changed
+
+
+async def test_one_file_under_a_configured_folder_gets_the_path_the_folder_would_give(
+    vault: Vault, settings: Settings
+) -> None:
+    settings.ingest.paths = [vault.root]
+    await ingest([vault.root / "deep/er/target.md"], settings)
+    assert list(stored(settings)) == ["deep/er/target.md"]
+    summary = await ingest([], settings)
+    assert summary.unchanged == 1 and summary.deleted == []
+
+
 async def test_progress_events_count_every_file_up_to_the_total(
     vault: Vault, settings: Settings
 ) -> None:
