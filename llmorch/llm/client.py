@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from loguru import logger
 
@@ -128,7 +128,7 @@ class LlmClient:
             )
         except openai.OpenAIError as exc:
             await self._raise_with_models(exc, model)
-        return _logged(_completion(response), started_at, len(request.messages))
+        return _logged(_completion(response, self.base_url), started_at, len(request.messages))
 
     async def stream(
         self,
@@ -316,9 +316,18 @@ def _logged(completion: Completion, started_at: float, sent: int) -> Completion:
     return completion
 
 
-def _completion(response: ChatCompletion) -> Completion:
+def _completion(response: ChatCompletion, base_url: str) -> Completion:
+    from openai.types.chat import ChatCompletion
+
     from llmorch.llm.quirks import assistant_from_parts, reasoning_from_extra
 
+    # The SDK hands back the raw text when a body is not JSON (a web page, a proxy's notice).
+    if not isinstance(cast("object", response), ChatCompletion):
+        said = " ".join(str(response).split())[:80]
+        raise LlmError(
+            f"the server at {base_url} did not answer like an OpenAI-compatible API: {said!r}",
+            hint="check llm.base_url; it usually ends in /v1",
+        )
     if not response.choices:
         raise LlmError(f"the LLM answered with no choices (model {response.model!r})")
     choice = response.choices[0]

@@ -5,6 +5,7 @@ Imported lazily by the client, so the SDK import stays off the CLI's start-up pa
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
 import httpx2
@@ -29,6 +30,7 @@ _UNKNOWN_MODEL_MARKERS = (
     "no model",
 )
 _MESSAGE_LIMIT = 200
+_HTML_TAG = re.compile(r"<[^>]*>")
 
 
 def unreachable(base_url: str) -> LlmUnreachableError:
@@ -41,6 +43,8 @@ def unreachable(base_url: str) -> LlmUnreachableError:
 def server_message(exc: openai.APIError) -> str:
     """The server's own words, from whichever error body shape it uses, on one short line."""
     text = _body_text(exc.body) or exc.message
+    if text.lstrip().startswith("<"):
+        text = _HTML_TAG.sub(" ", text)  # a proxy's error page: its words, not its markup
     flat = " ".join(text.split())
     return flat if len(flat) <= _MESSAGE_LIMIT else flat[: _MESSAGE_LIMIT - 1] + "…"
 

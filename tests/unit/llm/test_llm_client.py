@@ -285,3 +285,33 @@ async def test_an_embedding_client_uses_the_embedding_endpoint_and_model(
     [request] = server.requests
     assert request.url.host == "embed.test"
     assert json.loads(request.content)["model"] == "nomic-embed-text"
+
+
+async def test_a_page_that_is_not_an_api_answer_is_an_llm_error_naming_base_url(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    # What a base_url pointing at a web UI (or missing /v1 behind a proxy) gets back.
+    page = "<!doctype html><title>Open WebUI</title>"
+    server.chat_replies.append(httpx2.Response(200, text=page))
+    async with make_client(model="m") as client:
+        with pytest.raises(LlmError) as caught:
+            await client.complete(QUESTION)
+    message = str(caught.value)
+    assert "did not answer like an OpenAI-compatible API" in message
+    assert "Open WebUI" in message
+    assert "llm.base_url" in message
+
+
+async def test_a_proxy_error_page_is_reported_by_its_words_not_its_markup(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+    server.chat_replies.append(
+        httpx2.Response(502, text=page, headers={"content-type": "text/html"})
+    )
+    async with make_client(model="m") as client:
+        with pytest.raises(LlmError) as caught:
+            await client.complete(QUESTION)
+    message = str(caught.value)
+    assert "failed (502): 502 Bad Gateway 502 Bad Gateway" in message
+    assert "<" not in message
