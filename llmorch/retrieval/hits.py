@@ -29,6 +29,9 @@ class SearchHit(BaseModel):
     path: str
     title: str
     heading: str = Field(description="Heading path inside the note, e.g. 'Setup > Install'.")
+    root: str = Field(
+        default="", description="Folder the note was ingested from: tells apart equal paths."
+    )
     snippet: str
     text: str
     score: float

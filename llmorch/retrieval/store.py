@@ -81,6 +81,7 @@ def hit_from_payload(payload: dict[str, Any], score: float) -> SearchHit:
         path=str(payload.get("path", "")),
         title=str(payload.get("title", "")),
         heading=str(payload.get("heading", "")),
+        root=str(payload.get("root", "")),
         snippet="",
         text=str(payload.get("text", "")),
         score=score,

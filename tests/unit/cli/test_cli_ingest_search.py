@@ -65,7 +65,8 @@ def test_search_json_hits_carry_what_a_citation_needs(cli: Invoke, indexed: Path
     hits = json.loads(cli("search", "tomatoes", "--json", "--limit", "2").stdout)
     assert 1 <= len(hits) <= 2
     assert hits[0]["path"] == "Garden.md"
-    assert {"path", "heading", "title", "snippet", "score", "tags"} <= hits[0].keys()
+    assert {"path", "heading", "title", "snippet", "score", "tags", "root"} <= hits[0].keys()
+    assert hits[0]["root"] == str(indexed.resolve())
     assert "text" not in hits[0]
 
 

@@ -96,6 +96,23 @@ async def test_tag_filters_ignore_case_and_a_leading_hash(tmp_path: Path, vault:
     ]
 
 
+async def test_equal_paths_from_two_folders_are_told_apart_by_their_root(tmp_path: Path) -> None:
+    for name in ("home", "work"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "todo.md").write_text(f"# Todo\n\nFeed the {name} zebrafish.\n")
+    settings = make_settings(tmp_path, None)
+    await ingest([tmp_path / "home", tmp_path / "work"], settings)
+    kb = KnowledgeBase.open(settings)
+    try:
+        hits = await kb.search(SearchRequest(query="zebrafish"))
+    finally:
+        kb.close()
+    assert sorted((h.root, h.path) for h in hits) == [
+        (str((tmp_path / "home").resolve()), "todo.md"),
+        (str((tmp_path / "work").resolve()), "todo.md"),
+    ]
+
+
 async def test_a_missing_collection_says_to_run_ingest_first(tmp_path: Path) -> None:
     with pytest.raises(RetrievalError) as err:
         KnowledgeBase.open(make_settings(tmp_path, None))
