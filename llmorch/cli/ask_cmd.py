@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -56,7 +56,7 @@ def ask(
     """
     import asyncio
 
-    from llmorch.workflows.ask import AskRequest
+    from llmorch.workflows.ask import AskRequest, status_note
     from llmorch.workflows.runtime import Runtime
 
     text = _read_query(query)
@@ -66,11 +66,9 @@ def ask(
     try:
         runtime = Runtime(settings, model=model, collection=collection)
         result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
-    except LlmorchError as exc:
+    except (LlmorchError, KeyboardInterrupt) as exc:
         if as_json:
-            render.print_json(
-                {"status": "error", "exit_code": exc.exit_code, "kind": exc.kind, "error": str(exc)}
-            )
+            render.print_json(_failure(request, model or settings.llm.model or "", exc))
         raise
     finally:
         if view is not None:
@@ -79,6 +77,8 @@ def ask(
         render.print_json({**result.model_dump(mode="json"), "exit_code": 0})
         return
     render.sources(result.sources)
+    if note := status_note(result):
+        render.status(f"note: {note}")
 
 
 async def _run(
@@ -104,6 +104,32 @@ async def _run(
             stream=stream and view is not None,
         )
         return await run_ask(request, context)
+
+
+def _failure(
+    request: AskRequest, model: str, exc: LlmorchError | KeyboardInterrupt
+) -> dict[str, Any]:
+    """The failed run in the shape of an answer, so scripts read the same keys either way."""
+    from llmorch.errors import InterruptedRunError
+    from llmorch.logging import current_trace_id
+    from llmorch.workflows.ask import AskResult
+
+    error = exc if isinstance(exc, LlmorchError) else InterruptedRunError("interrupted")
+    empty = AskResult(
+        query=request.query,
+        mode=request.mode,
+        model=model,
+        answer="",
+        status="error",
+        sources=[],
+        trace_id=current_trace_id() or "",
+    )
+    return {
+        **empty.model_dump(mode="json"),
+        "kind": error.kind,
+        "error": str(error),
+        "exit_code": error.exit_code,
+    }
 
 
 def _read_query(query: str | None) -> str:

@@ -313,6 +313,21 @@ async def run_ask(request: AskRequest, ctx: AskContext) -> AskResult:
     return done.model_copy(update={"timings_ms": timings, "trace_id": result.meta.trace_id})
 
 
+def status_note(result: AskResult) -> str | None:
+    """What a reader should know about an answer that did not end normally; None when it did."""
+    if not result.answer.strip():
+        return "the model gave no answer; try again, rephrase, or use a larger model"
+    return _STATUS_NOTES.get(result.status)
+
+
+_TOOLS_OFF = "the answer above is its reply once tools were switched off"
+_STATUS_NOTES = {
+    "length": "the answer was cut off at the model's token limit",
+    "max_iterations": "the model kept calling tools up to llm.max_tool_iterations; " + _TOOLS_OFF,
+    "repeated_failure": "the model kept repeating a tool call that had failed; " + _TOOLS_OFF,
+}
+
+
 def _durations(steps: Iterable[StepResult[object]]) -> Iterable[tuple[str, float]]:
     for s in steps:
         yield s.meta.name, s.meta.duration_ms

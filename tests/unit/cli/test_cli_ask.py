@@ -194,3 +194,50 @@ def test_every_log_line_of_a_run_carries_the_trace_id_ask_json_reports(
     assert "search 'when do restic snapshots run?'" in messages
     assert "model scripted-model answered" in messages
     assert {r["trace_id"] for r in records} == {trace_id}
+
+
+def test_a_failed_json_run_has_the_answer_keys_and_its_trace_id(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    ok = json.loads(cli("ask", "-q", "restic", "--json").stdout)
+    llm.replies.append(Reply(error_status=500, text="model crashed"))
+    result = cli("ask", "-q", "restic", "--json")
+    assert result.exit_code == 5
+    failed = json.loads(result.stdout)
+    assert set(failed) == set(ok) | {"kind", "error"}
+    assert failed["status"] == "error" and failed["answer"] == "" and failed["sources"] == []
+    assert failed["query"] == "restic" and failed["mode"] == "rag"
+    assert len(failed["trace_id"]) == 32 and failed["trace_id"] != ok["trace_id"]
+    assert "model crashed" in failed["error"]
+
+
+def _always_search_until_tools_are_off(body: dict[str, Any]) -> Reply:
+    if not body.get("tools"):
+        return Reply(text="Backups run at 02:30 [1].")
+    turn = sum(m["role"] == "tool" for m in body["messages"])
+    return Reply(tool_calls=[("search_knowledge_base", {"query": f"restic {turn}"})])
+
+
+def test_agent_run_cut_at_the_iteration_bound_says_so_after_the_answer(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm, config: Path
+) -> None:
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["llm"]["max_tool_iterations"] = 2
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    llm.script = _always_search_until_tools_are_off
+    result = cli("ask", "-q", "when do backups run?", "--mode", "agent")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Backups run at 02:30 [1].")
+    assert "note: the model kept calling tools up to llm.max_tool_iterations" in result.stderr
+    assert "note:" not in result.stdout
+
+
+def test_an_empty_answer_is_pointed_out_instead_of_printing_nothing(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(text=""))
+    result = cli("ask", "-q", "restic")
+    assert result.exit_code == 0, result.output
+    assert "note: the model gave no answer" in result.stderr
+    ok = cli("ask", "-q", "restic")
+    assert "note:" not in ok.stderr
