@@ -185,6 +185,7 @@ class _Run:
         self.summary = summary
         self.on_progress = on_progress
         self.dry_run = dry_run
+        self.chunking = f"{cfg.chunk_size}/{cfg.chunk_overlap}"
         self.total = 0
         self.done = 0
         self.batch: list[_Prepared] = []
@@ -213,7 +214,8 @@ class _Run:
 
     async def _sync_file(self, file: SourceFile) -> Action:
         record = self.manifest.get((str(file.root), file.rel))
-        intact = record is not None and record.complete
+        # Chunks cut with other chunk settings are rewritten even when the file did not change.
+        intact = record is not None and record.complete and record.chunking == self.chunking
         if intact and record and (record.mtime_ns, record.size) == (file.mtime_ns, file.size):
             return self._unchanged()
         try:
@@ -260,6 +262,7 @@ class _Run:
                 chunk_count=len(chunks),
                 mtime_ns=file.mtime_ns,
                 size=file.size,
+                chunking=self.chunking,
             )
             for i, chunk in enumerate(chunks)
         ]

@@ -18,7 +18,7 @@ RRF_K = 60
 """Reciprocal-rank-fusion constant; the usual 60 keeps one list's top hit from drowning the other."""
 
 KEYWORD_INDEXED_FIELDS = ("tags", "path", "root")
-MANIFEST_FIELDS = ["root", "path", "content_hash", "mtime_ns", "size", "chunk_count"]
+MANIFEST_FIELDS = ["root", "path", "content_hash", "mtime_ns", "size", "chunk_count", "chunking"]
 
 _POINT_NAMESPACE = uuid.UUID("6f1c1e52-3b7e-4a8e-9a39-0c7d3f0a51b2")
 
@@ -44,6 +44,9 @@ class ChunkPayload(BaseModel):
     chunk_count: int
     mtime_ns: int
     size: int
+    chunking: str = Field(
+        default="", description="The ingest.chunk_size/chunk_overlap the text was cut with."
+    )
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class FileRecord:
     mtime_ns: int
     size: int
     chunk_count: int
+    chunking: str = ""
     points: int = 0
 
     @property
@@ -113,6 +117,7 @@ def add_to_manifest(manifest: dict[tuple[str, str], FileRecord], payload: dict[s
             mtime_ns=int(payload["mtime_ns"]),
             size=int(payload["size"]),
             chunk_count=-1 if stale else int(payload["chunk_count"]),
+            chunking=str(payload.get("chunking", "")),
         )
         manifest[key] = record
     record.points += 1

@@ -164,6 +164,18 @@ async def test_full_rebuild_rewrites_everything(vault: Vault, settings: Settings
     assert summary.chunks_total == summary.chunks_written
 
 
+async def test_changed_chunk_settings_rechunk_every_file_without_full(
+    vault: Vault, settings: Settings
+) -> None:
+    first = await ingest([vault.root], settings)
+    settings.ingest.chunk_size, settings.ingest.chunk_overlap = 40, 10
+    rechunked = await ingest([vault.root], settings)
+    assert (rechunked.added, rechunked.unchanged) == ([], 0)
+    assert len(rechunked.updated) == len(vault.good)
+    assert rechunked.chunks_total > first.chunks_total
+    assert not (await ingest([vault.root], settings)).changed
+
+
 async def test_ingesting_one_file_never_deletes_its_neighbours(
     vault: Vault, settings: Settings
 ) -> None:
