@@ -19,12 +19,24 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.", show_default=False)],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="Hits to show.")] = 8,
     tags: TagsOption = None,
+    all_tags: Annotated[
+        bool, typer.Option("--all-tags", help="Only notes with every --tags tag, not just one.")
+    ] = False,
+    path_prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--path",
+            metavar="PREFIX",
+            help="Only notes whose path in the vault starts with PREFIX, e.g. projects/.",
+        ),
+    ] = None,
     collection: CollectionOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Search the indexed notes (BM25, plus dense vectors when an embedder is configured).
 
     Example: llmorch search "backup schedule" --tags homelab --limit 5
+    Example: llmorch search "goals" --path projects/ --tags project,llm --all-tags
     """
     import asyncio
 
@@ -34,7 +46,13 @@ def search(
     if not query.strip():
         raise typer.BadParameter("give something to look for", param_hint="QUERY")
     settings = ctx.ensure_object(AppState).settings
-    request = SearchRequest(query=query.strip(), limit=limit, tags=split_tags(tags))
+    request = SearchRequest(
+        query=query.strip(),
+        limit=limit,
+        tags=split_tags(tags),
+        tag_mode="all" if all_tags else "any",
+        path_prefix=path_prefix.removeprefix("./") if path_prefix else None,
+    )
 
     async def run() -> list[SearchHit]:
         async with Runtime(settings, collection=collection) as runtime:

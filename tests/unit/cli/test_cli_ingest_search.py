@@ -77,6 +77,24 @@ def test_search_tags_filter_keeps_only_tagged_notes(cli: Invoke, indexed: Path) 
     assert [h["path"] for h in hits] == ["Garden.md"]
 
 
+def test_search_all_tags_requires_every_tag(cli: Invoke, indexed: Path) -> None:
+    words = "snapshots tomatoes"
+    hits = json.loads(cli("search", words, "-t", "backup,garden", "--json").stdout)
+    assert {h["path"] for h in hits} == {"Backup strategy.md", "Garden.md"}
+    hits = json.loads(cli("search", words, "-t", "backup,garden", "--all-tags", "--json").stdout)
+    assert hits == []
+    hits = json.loads(cli("search", words, "-t", "Homelab,backup", "--all-tags", "--json").stdout)
+    assert {h["path"] for h in hits} == {"Backup strategy.md"}
+
+
+def test_search_path_keeps_one_folder(cli: Invoke, indexed: Path) -> None:
+    words = "local-first CLI snapshots tomatoes"
+    assert len({h["path"] for h in json.loads(cli("search", words, "--json").stdout)}) == 3
+    for prefix in ("projects/", "./projects"):
+        hits = json.loads(cli("search", words, "--path", prefix, "--json").stdout)
+        assert [h["path"] for h in hits] == ["projects/Llmorch.md"]
+
+
 def test_search_before_any_ingest_says_to_ingest_first(cli: Invoke) -> None:
     result = cli("search", "anything")
     assert result.exit_code == 6
