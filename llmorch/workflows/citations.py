@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 from llmorch.retrieval.hits import SearchHit
 
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_NAMED_MARK = re.compile(r"\[([^\[\]\n]+?)\](?!\()")  # not a markdown link's [text](url)
+# `[[Note]]` (a wikilink) or `[name]`, but not a markdown link's `[text](url)`.
+_NAMED_MARK = re.compile(r"\[\[([^\[\]\n]+?)\]\]|\[([^\[\]\n]+?)\](?!\()")
+_NOTE_SUFFIX = re.compile(r"\.(md|markdown)$", re.IGNORECASE)
 
 
 class Source(BaseModel):
@@ -69,21 +71,38 @@ def passages_block(sources: Iterable[Source]) -> str:
 
 
 def number_citations(answer: str, sources: Iterable[Source]) -> str:
-    """Rewrite marks that name a source (`[notes/a.md#Setup]`, `[notes/a.md]`) as its `[n]`.
+    """Rewrite marks that name a source as its `[n]`: by path (`[notes/a.md#Setup]`,
+    `[notes/a.md]`, `[notes/a.md#last heading]`), by title, or as a wikilink (`[[a#Setup]]`).
 
     In agent mode the model sees sources by path, not by number; this makes its marks point at
-    the numbered list the user gets, the same as in rag mode.
+    the numbered list the user gets, the same as in rag mode. Marks naming nothing stay as written.
     """
     by_name: dict[str, int] = {}
     for source in sources:
-        by_name.setdefault(source.citation, source.n)
-        by_name.setdefault(source.path, source.n)
+        for name in _names(source):
+            by_name.setdefault(name.casefold(), source.n)
 
     def replace(match: re.Match[str]) -> str:
-        n = by_name.get(match.group(1).strip())
+        if _MARK.fullmatch(match.group(0)):
+            return match.group(0)  # already a number, even if a note is called "2"
+        wikilink, named = match.groups()
+        name = (wikilink or "").split("|", 1)[0] or named or ""
+        n = by_name.get(" ".join(name.split()).casefold())
         return f"[{n}]" if n is not None else match.group(0)
 
     return _NAMED_MARK.sub(replace, answer)
+
+
+def _names(source: Source) -> list[str]:
+    """Every way an answer may name the source: its path, with or without the suffix, with the
+    whole heading path or only the last heading, and its title."""
+    last = source.heading.rsplit(">", 1)[-1].strip()
+    names = [source.title]
+    for path in (source.path, _NOTE_SUFFIX.sub("", source.path)):
+        names.append(path)
+        if source.heading:
+            names += [f"{path}#{source.heading}", f"{path}#{last}"]
+    return [" ".join(name.split()) for name in names if name]
 
 
 class CitationStream:
@@ -99,7 +118,10 @@ class CitationStream:
         """What can be shown now, with any finished marks already numbered."""
         pending = self._held + text
         cut = pending.rfind("[")
-        if cut < 0 or "]" in pending[cut:] or len(pending) - cut > self._MAX_HELD:
+        if cut > 0 and pending[cut - 1] == "[":
+            cut -= 1  # a wikilink's `[[`: hold both brackets
+        closer = "]]" if pending.startswith("[[", cut) else "]"
+        if cut < 0 or closer in pending[cut:] or len(pending) - cut > self._MAX_HELD:
             self._held = ""
             return number_citations(pending, self._sources.sources)
         self._held = pending[cut:]

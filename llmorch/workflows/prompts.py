@@ -16,8 +16,9 @@ RAG_SYSTEM = (
 AGENT_SYSTEM = (
     "You help the user with their notes. Call the search_knowledge_base tool to find relevant "
     "passages before answering, and read_note to read a whole note when a passage is not enough. "
-    "Answer from what the tools return, citing passages by their number in square brackets, "
-    "like [1]. If nothing relevant is found, say so."
+    "Answer from what the tools return. After each claim, cite the passage it comes from by "
+    "its source in square brackets, like [projects/tea.md#Brewing]. If nothing relevant is "
+    "found, say so."
 )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from llmorch.retrieval.hits import SearchHit
 from llmorch.workflows.citations import (
     CitationStream,
@@ -66,3 +68,46 @@ def test_an_unclosed_bracket_is_released_at_the_end() -> None:
     stream = CitationStream(SourceList())
     assert stream.feed("array [0") == "array "
     assert stream.flush() == "[0"
+
+
+def test_marks_naming_a_note_by_title_last_heading_or_wikilink_become_its_number() -> None:
+    sources = SourceList()
+    sources.add([hit("notes/Backup plan.md", "Backup plan > Retention"), hit("b.md", "Other")])
+    answer = (
+        "Keep 7 [notes/Backup plan.md#Retention], [[notes/Backup plan|the plan]], "
+        "[notes/backup plan.md]; also [[b#Other]] and [b.md#other]."
+    )
+    assert number_citations(answer, sources.sources) == ("Keep 7 [1], [1], [1]; also [2] and [2].")
+
+
+def test_a_number_mark_stays_that_number_even_when_a_note_has_that_name() -> None:
+    sources = SourceList()
+    sources.add([hit("a.md"), hit("3.md"), hit("c.md")])
+    assert number_citations("see [3], not [3.md]", sources.sources) == "see [3], not [2]"
+
+
+def test_unknown_marks_and_wikilinks_stay_as_written() -> None:
+    sources = SourceList()
+    sources.add([hit("a.md", "Setup")])
+    answer = "See [9], [[Elsewhere]], arr[0] and [a.md](a.md)."
+    assert number_citations(answer, sources.sources) == answer
+    assert not any(s.cited for s in mark_cited(sources.sources, answer))
+
+
+def test_a_streamed_wikilink_is_held_whole_and_numbered() -> None:
+    sources = SourceList()
+    sources.add([hit("notes/a.md", "Setup")])
+    stream = CitationStream(sources)
+    shown = [stream.feed(part) for part in ["As noted [", "[notes/a", "#Setup]", "]. Done"]]
+    assert "".join(shown) + stream.flush() == "As noted [1]. Done"
+
+
+def test_the_agent_prompt_asks_for_marks_that_are_turned_into_numbers() -> None:
+    from llmorch.workflows.prompts import AGENT_SYSTEM
+
+    (example,) = re.findall(r"\[[^\]]+\]", AGENT_SYSTEM)
+    # Search results carry sources, not numbers: asking the model for [1] would make it count.
+    assert not cited_numbers(example)
+    sources = SourceList()
+    sources.add([hit("projects/tea.md", "Brewing")])
+    assert number_citations(f"Brew at 80C {example}.", sources.sources) == "Brew at 80C [1]."
