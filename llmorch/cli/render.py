@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 
 @cache
 def out() -> Console:
-    return Console(soft_wrap=True)
+    console = Console()
+    # Piped output keeps its long lines (no 80-column wrapping). On a terminal Rich must wrap:
+    # a soft-wrapped live display crops every streamed paragraph to its first line.
+    console.soft_wrap = not console.is_terminal
+    return console
 
 
 @cache

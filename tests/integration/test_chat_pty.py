@@ -156,3 +156,23 @@ def test_ctrl_c_during_ask_stops_it_with_exit_130_and_one_uncoloured_line(
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
     assert [line for line in plain.splitlines() if "error:" in line] == ["error: interrupted"]
     assert "Traceback" not in output
+
+
+def test_ask_on_a_narrow_terminal_wraps_the_streamed_answer_then_numbers_the_sources(
+    chat_env: dict[str, str],
+) -> None:
+    child = pexpect.spawn(
+        str(LLMORCH),
+        ["ask", "-q", "when does restic run"],
+        env=chat_env,
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(24, 40),  # the answer is longer than one line
+    )
+    child.expect("Turn 1: you asked about")
+    child.expect(r"for\s+details\.")  # the end of the paragraph, wrapped onto a later line
+    child.expect("Sources:")
+    child.expect(r"\[1\] Backup strategy\.md#Backup strategy")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
