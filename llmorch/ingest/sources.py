@@ -44,23 +44,25 @@ class Scan:
     skipped: list[Skipped] = field(default_factory=list[Skipped])
     only: str | None = None
     """Set when the source was one file: deletions then concern that file alone, not its folder."""
+    under: str | None = None
+    """Set when the source folder lies inside the root: deletions stay below that folder."""
 
     def owns(self, rel: str) -> bool:
-        return self.only is None or rel == self.only
+        if self.only is not None:
+            return rel == self.only
+        return self.under is None or rel.startswith(self.under + "/")
 
     def rerooted(self, roots: Iterable[Path]) -> Scan:
-        """A one-file scan moved to the deepest of `roots` holding the file, so the file keeps the
-        (root, path) its folder's ingest gives it instead of being indexed twice."""
-        if self.only is None:
-            return self
-        full = self.root / self.only
-        holders = [r for r in roots if r != self.root and r in full.parents]
+        """This scan moved to the deepest of `roots` above it, so its files keep the (root, path)
+        their enclosing folder's ingest gives them instead of being indexed twice."""
+        holders = [r for r in roots if r in self.root.parents]
         if not holders:
             return self
         root = max(holders, key=lambda r: len(r.parts))
-        rel = full.relative_to(root).as_posix()
-        files = [replace(f, root=root, rel=rel) for f in self.files]
-        return Scan(root=root, files=files, skipped=self.skipped, only=rel)
+        under = self.root.relative_to(root).as_posix()
+        files = [replace(f, root=root, rel=f"{under}/{f.rel}") for f in self.files]
+        only = f"{under}/{self.only}" if self.only is not None else None
+        return Scan(root=root, files=files, skipped=self.skipped, only=only, under=under)
 
 
 class SkipFile(Exception):

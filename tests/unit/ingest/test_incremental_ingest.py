@@ -198,6 +198,21 @@ async def test_one_file_in_a_subfolder_of_an_indexed_folder_is_updated_not_dupli
     assert not (await ingest([vault.root], settings)).changed
 
 
+async def test_a_subfolder_of_an_indexed_folder_is_synced_in_place_not_duplicated(
+    vault: Vault, settings: Settings
+) -> None:
+    await ingest([vault.root], settings)
+    (vault.root / "deep/er/target.md").unlink()
+    (vault.root / "deep/new.md").write_text("A new note about a wombat.\n", "utf-8")
+    summary = await ingest([vault.root / "deep"], settings)
+    assert summary.added == [str(vault.root / "deep/new.md")]
+    assert summary.deleted == [str(vault.root / "deep/er/target.md")]
+    expected = {*vault.good, "deep/new.md"} - {"deep/er/target.md"}
+    assert sorted(stored(settings)) == sorted(expected)
+    assert await search(settings, "wombat") == ["deep/new.md"]
+    assert not (await ingest([vault.root], settings)).changed
+
+
 async def test_one_file_under_a_configured_folder_gets_the_path_the_folder_would_give(
     vault: Vault, settings: Settings
 ) -> None:
