@@ -116,6 +116,10 @@ class _NeedsSources(Protocol):
     sources: SourceList
 
 
+class _NeedsAnswer(_NeedsModel, _NeedsSources, Protocol):
+    """The model, and the sources the answer's marks are numbered against."""
+
+
 class _NeedsAgent(_NeedsModel, _NeedsKnowledge, Protocol):
     on_status: Callable[[str], None] | None
 
@@ -155,35 +159,56 @@ async def retrieve(prepared: Prepared, ctx: _NeedsKnowledge) -> Retrieved:
 
 
 @step(name="answer")
-async def answer(retrieved: Retrieved, ctx: _NeedsModel) -> Answered:
-    """Ask the model with the passages attached; stream its words to `on_delta` as they come."""
+async def answer(retrieved: Retrieved, ctx: _NeedsAnswer) -> Answered:
+    """Ask the model with the passages attached; stream its words to `on_delta` as they come,
+    with marks that name a source already shown as its number."""
     request = retrieved.request
     messages: list[Message] = [
         SystemMessage(content=prompts.RAG_SYSTEM),
         *request.history,
         UserMessage(content=prompts.rag_question(request.query, retrieved.sources)),
     ]
-    completion = await _complete(ctx, messages)
+    marks = CitationStream(ctx.sources)
+    completion = await _complete(ctx, messages, _numbered(ctx.on_delta, marks))
+    if ctx.on_delta is not None and (rest := marks.flush()):
+        ctx.on_delta(TextDelta(rest))
     # The conversation keeps the bare question: passages are re-retrieved each turn, not replayed.
     turn: list[Message] = [UserMessage(content=request.query), completion.message]
     return Answered(request, completion, turn)
 
 
-async def _complete(ctx: _NeedsModel, messages: list[Message]) -> Completion:
+async def _complete(
+    ctx: _NeedsModel, messages: list[Message], on_delta: OnDelta | None
+) -> Completion:
     llm = ctx.runtime.llm()
     if not ctx.stream:
         completion = await llm.complete(messages)
-        if ctx.on_delta is not None:
+        if on_delta is not None:
             if completion.message.reasoning:
-                ctx.on_delta(ReasoningDelta(completion.message.reasoning))
-            ctx.on_delta(TextDelta(completion.message.content or ""))
+                on_delta(ReasoningDelta(completion.message.reasoning))
+            on_delta(TextDelta(completion.message.content or ""))
         return completion
     async for event in llm.stream(messages):
         if isinstance(event, StreamDone):
             return event.completion
-        if ctx.on_delta is not None:
-            ctx.on_delta(event)
+        if on_delta is not None:
+            on_delta(event)
     raise AssertionError("a model stream always ends with StreamDone")
+
+
+def _numbered(on_delta: OnDelta | None, marks: CitationStream) -> OnDelta | None:
+    """`on_delta` with the answer's text passed through `marks` (reasoning goes as it is)."""
+    if on_delta is None:
+        return None
+    show = on_delta
+
+    def emit(delta: Delta) -> None:
+        if isinstance(delta, ReasoningDelta):
+            show(delta)
+        elif shown := marks.feed(delta.text):
+            show(TextDelta(shown))
+
+    return emit
 
 
 class _RecordingSearch:
@@ -233,11 +258,11 @@ async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
             ctx.on_status(f"✗ {event.record.name}: {event.record.error}")
 
     marks = CitationStream(ctx.sources)
+    show = _numbered(ctx.on_delta, marks)
 
     def on_text(text: str) -> None:
-        shown = marks.feed(text)
-        if shown and ctx.on_delta is not None:
-            ctx.on_delta(TextDelta(shown))
+        if show is not None:
+            show(TextDelta(text))
 
     streaming = ctx.stream and ctx.on_delta is not None
     result = await loop.run(messages, on_text=on_text if streaming else None, on_event=on_event)

@@ -241,3 +241,13 @@ def test_an_empty_answer_is_pointed_out_instead_of_printing_nothing(
     assert "note: the model gave no answer" in result.stderr
     ok = cli("ask", "-q", "restic")
     assert "note:" not in ok.stderr
+
+
+def test_rag_answer_citing_a_note_by_path_shows_its_number_streamed_or_not(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    for flags in ((), ("--no-stream",)):
+        llm.replies.append(Reply(text="Nightly at 02:30 [Backup strategy.md], see [9]."))
+        result = cli("ask", "-q", "restic schedule", *flags)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith("Nightly at 02:30 [1], see [9].\n"), flags
