@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from llmorch.retrieval.hits import KnowledgeSearch, SearchRequest
 from llmorch.tools.base import Tool, tool
@@ -20,6 +21,11 @@ class FoundPassage(BaseModel):
     text: str
 
 
+def _tag_list(value: object) -> object:
+    """Small models often send tags as one string ("homelab, backups"): read it as a list."""
+    return tuple(t for t in re.split(r"[,\s]+", value) if t) if isinstance(value, str) else value
+
+
 def knowledge_tool(knowledge: KnowledgeSearch, *, default_limit: int = 6) -> Tool:
     """The search tool bound to one KnowledgeSearch (the real index, or a test double)."""
 
@@ -27,7 +33,7 @@ def knowledge_tool(knowledge: KnowledgeSearch, *, default_limit: int = 6) -> Too
     async def search_knowledge_base(
         query: Annotated[str, Field(min_length=1)],
         limit: Annotated[int, Field(ge=1, le=20)] = default_limit,
-        tags: tuple[str, ...] = (),
+        tags: Annotated[tuple[str, ...], BeforeValidator(_tag_list)] = (),
         collection: str | None = None,
     ) -> list[FoundPassage]:
         """Search the user's notes and return the most relevant passages with their sources.

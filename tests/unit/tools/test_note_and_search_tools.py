@@ -223,3 +223,13 @@ async def test_read_note_by_name_skips_obsidian_trash_and_links_out_of_the_roots
         assert not result.ok, name
         assert result.error == f"no note at {name!r} in the note folders"
         assert "hunter2" not in result.content
+
+
+async def test_search_reads_tags_given_as_one_string_as_a_list(settings: Settings) -> None:
+    index = TinyIndex(HITS)
+    registry = build_default_registry(settings, index)
+    result = await registry.call("search_knowledge_base", {"query": "tea", "tags": "#drinks, x"})
+    assert result.ok, result.error
+    assert index.requests[0].tags == ["drinks", "x"]
+    schema = registry.get("search_knowledge_base").definition().parameters
+    assert schema["properties"]["tags"]["type"] == "array"
