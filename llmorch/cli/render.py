@@ -6,6 +6,7 @@ Rich honours NO_COLOR and drops colour and live displays when a stream is not a 
 from __future__ import annotations
 
 import json
+import time
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,9 +87,16 @@ def hits_table(hits: list[SearchHit], query: str) -> None:
     out().print(table)
 
 
-class AnswerView:
-    """Shows an answer as it streams: live Markdown on a terminal, plain text when piped.
+_REDRAW_EVERY_S = 1 / 12
+"""Markdown is re-rendered whole on each draw; a dozen draws a second look smooth."""
 
+
+class AnswerView:
+    """Shows an answer as it streams: Markdown on a terminal, plain text when piped.
+
+    On a terminal only the last screenful is live (redrawn as words arrive); lines above it are
+    printed once. A Live taller than the screen cannot be redrawn, and Rich's
+    vertical_overflow="visible" then copies it into the scrollback on every refresh (rich#3263).
     Reasoning (`--show-thinking`) goes to stderr, dimmed, so stdout stays the answer alone.
     """
 
@@ -96,6 +104,8 @@ class AnswerView:
         self._show_thinking = show_thinking
         self._parts: list[str] = []
         self._live: Live | None = None
+        self._printed = 0  # rendered lines already printed above the live part
+        self._drawn_at = 0.0
         self._wrote_plain = False
 
     def text(self, delta: str) -> None:
@@ -106,28 +116,46 @@ class AnswerView:
             console.file.flush()
             self._wrote_plain = True
             return
-        from rich.markdown import Markdown
-
         if self._live is None:
             from rich.live import Live
 
-            self._live = Live(console=console, refresh_per_second=12, vertical_overflow="visible")
+            self._live = Live(console=console, auto_refresh=False)
             self._live.start()
-        self._live.update(Markdown("".join(self._parts)))
+        if time.monotonic() - self._drawn_at >= _REDRAW_EVERY_S:
+            self._draw(self._live)
+
+    def _draw(self, live: Live) -> None:
+        from rich.markdown import Markdown
+        from rich.segment import SegmentLines
+
+        console = live.console
+        lines = console.render_lines(Markdown("".join(self._parts)), pad=False)
+        settled = max(len(lines) - max(console.height - 1, 1), self._printed)
+        # The new live part is set first so the print below redraws the screen once.
+        live.update(SegmentLines(lines[settled:], new_lines=True))
+        if settled > self._printed:
+            console.print(SegmentLines(lines[self._printed : settled], new_lines=True))
+            self._printed = settled
+        else:
+            live.refresh()
+        self._drawn_at = time.monotonic()
 
     def thinking(self, delta: str) -> None:
         if self._show_thinking:
             err().print(delta, style="dim", end="", markup=False, highlight=False)
 
     def finish(self) -> None:
-        """Stop the live display (also after Ctrl-C) and end the answer's last line."""
+        """Draw the rest and stop the live display (also after Ctrl-C); end the last line."""
         if self._live is not None:
+            self._draw(self._live)
             self._live.stop()
             self._live = None
         elif self._wrote_plain and not "".join(self._parts).endswith("\n"):
             out().file.write("\n")
             out().file.flush()
         self._parts.clear()
+        self._printed = 0
+        self._drawn_at = 0.0
         self._wrote_plain = False
 
 
