@@ -37,7 +37,7 @@ reached; or the model kept repeating a call that had already failed. The last tw
 whatever answer a final tool-less turn produced."""
 
 _REPEAT_WARNING = (
-    "error: this exact call already failed ({error}). Do not repeat it: change the arguments, "
+    "this exact call already failed ({error}). Do not repeat it: change the arguments, "
     "use another tool, or answer with what you have."
 )
 _MAX_REPEATS = 2  # identical failing calls tolerated (answered with a warning) before stopping
@@ -251,8 +251,7 @@ class ToolLoop:
         """A call answered without running the tool (arguments unreadable, or a repeat)."""
         record = ToolCallRecord(call.id, name, arguments, False, 0.0, iteration, error)
         self._record(run, record)
-        content = error if error.startswith("error:") else f"error: {error}"
-        return ToolMessage(tool_call_id=call.id, name=name, content=content)
+        return ToolMessage(tool_call_id=call.id, name=name, content=f"error: {error}")
 
     def _record(self, run: _Run, record: ToolCallRecord) -> None:
         run.records.append(record)

@@ -174,6 +174,10 @@ async def test_the_same_failing_call_repeated_is_cut_short(
     )
     assert len(server.chat_requests) == 4
     assert "tools" not in server.chat_requests[-1], "the last turn offers no tools"
+    # The record (shown as `✗ flaky: …` and in --json) carries the reason, not a second "error:".
+    repeated = result.tool_calls[-1]
+    assert repeated.error is not None
+    assert repeated.error.startswith("this exact call already failed")
 
 
 async def test_the_iteration_bound_ends_with_a_last_turn_without_tools(
