@@ -211,6 +211,23 @@ class _Run:
         if stale and not self.dry_run:
             self.store.delete_files(root, stale)
         self.summary.deleted += [str(scan.root / rel) for rel in stale]
+        self._drop_copies_from_inner_roots(scan, seen)
+
+    def _drop_copies_from_inner_roots(self, scan: Scan, seen: set[str]) -> None:
+        """Notes indexed earlier from a folder inside this root are now indexed from this root:
+        drop the old copies (after the new ones are written) so no note is found twice."""
+        copies: dict[str, list[str]] = {}
+        for r, rel in self.manifest:
+            inner = Path(r)
+            if (
+                scan.root in inner.parents
+                and (inner / rel).relative_to(scan.root).as_posix() in seen
+            ):
+                copies.setdefault(r, []).append(rel)
+        for r, rels in copies.items():
+            logger.info("{} notes indexed from {} now come from {}", len(rels), r, scan.root)
+            if not self.dry_run:
+                self.store.delete_files(r, rels)
 
     async def _sync_file(self, file: SourceFile) -> Action:
         record = self.manifest.get((str(file.root), file.rel))

@@ -213,6 +213,20 @@ async def test_a_subfolder_of_an_indexed_folder_is_synced_in_place_not_duplicate
     assert not (await ingest([vault.root], settings)).changed
 
 
+async def test_indexing_the_enclosing_folder_later_replaces_the_subfolder_copies(
+    vault: Vault, settings: Settings
+) -> None:
+    await ingest([vault.root / "deep"], settings)
+    await ingest([vault.root], settings)
+    store = EdgeStore.open(settings.store.edge_path(), settings.store.collection)
+    try:
+        keys = sorted(store.manifest())
+    finally:
+        store.close()
+    assert keys == [(str(vault.root), rel) for rel in vault.good]
+    assert await search(settings, "quokka") == ["deep/er/target.md"]
+
+
 async def test_one_file_under_a_configured_folder_gets_the_path_the_folder_would_give(
     vault: Vault, settings: Settings
 ) -> None:
