@@ -117,7 +117,7 @@ def _from_status(
         )
     if any(marker in said.lower() for marker in _CONTEXT_MARKERS):
         return LlmError(
-            f"the conversation is too long for {model!r}'s context window: {said}",
+            f"the conversation is too long for the context window of {model!r}: {said}",
             hint="ask a shorter question, lower tools.max_result_chars or use a larger context",
         )
     after = f" after {retries} retries" if retries else ""

@@ -225,7 +225,7 @@ async def test_context_overflow_says_the_conversation_is_too_long(
     async with make_client(model="m") as client:
         with pytest.raises(LlmError) as caught:
             await client.complete(QUESTION)
-    assert "too long for 'm''s context window" in str(caught.value)
+    assert "too long for the context window of 'm': " in str(caught.value)
     assert "exceed context window of 2048" in str(caught.value)
 
 
