@@ -125,7 +125,11 @@ class Repl:
         if handler is None:
             render.status(f"unknown command {name}; /help lists them")
             return True
-        return await handler(argument.strip())
+        try:
+            return await handler(argument.strip())
+        except LlmorchError as exc:  # e.g. /model with a name the server does not offer
+            render.error(exc)
+            return True
 
     async def _help(self, _: str) -> bool:
         render.plain(HELP)

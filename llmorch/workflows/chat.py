@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
 
-from llmorch.errors import ConfigError
+from llmorch.errors import ConfigError, LlmError
 from llmorch.llm.messages import Message
 from llmorch.workflows.ask import AskContext, AskMode, AskRequest, AskResult, OnDelta, run_ask
 from llmorch.workflows.citations import Source
@@ -139,6 +139,15 @@ class ChatSession:
         self.state = SavedSession(mode=self.mode, model=self.state.model)
 
     async def set_model(self, model: str) -> None:
+        """Use `model` from the next question on; a name the server does not list is refused."""
+        llm = self.runtime.llm()
+        offered = await llm.list_models()
+        # An empty list proves nothing (some servers list none), so only a real list can refuse.
+        if offered and model not in offered:
+            raise LlmError(
+                f"model {model!r} is not available at {llm.base_url}; "
+                f"the server offers: {', '.join(offered)}"
+            )
         await self.runtime.set_model(model)
         self.state.model = model
 

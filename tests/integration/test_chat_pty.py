@@ -136,6 +136,25 @@ def test_ctrl_d_exits_and_resume_continues_the_saved_conversation(
     resumed.expect(pexpect.EOF)
 
 
+def test_model_command_refuses_a_name_the_server_does_not_offer_and_the_chat_goes_on(
+    chat_env: dict[str, str],
+) -> None:
+    child = spawn_chat(chat_env)
+    child.sendline("/model no-such-model")
+    child.expect(r"error:.* model 'no-such-model' is not available")
+    child.expect("scripted-model")  # the message lists what the server offers
+    child.expect(PROMPT)
+    child.sendline("/model scripted-model")
+    child.expect("model: scripted-model")
+    child.sendline("when does restic run")
+    child.expect("Turn 1: you asked about")
+    child.expect(PROMPT)
+    child.sendline("/exit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
 def test_ctrl_c_during_ask_stops_it_with_exit_130_and_one_uncoloured_line(
     chat_env: dict[str, str],
 ) -> None:

@@ -91,12 +91,26 @@ async def test_reset_starts_a_new_session(runtime: Runtime, tmp_path: Path) -> N
 
 
 async def test_switching_model_applies_from_the_next_question(
-    runtime: Runtime, llm: ScriptedLlm, tmp_path: Path
+    config: Path, indexed: Path, llm: ScriptedLlm, tmp_path: Path
 ) -> None:
-    async with runtime:
+    async with Runtime(load_config(config).settings, model="started-with") as runtime:
         session = ChatSession(runtime, SessionStore(tmp_path / "sessions"))
         await session.ask("first")
-        await session.set_model("other-model")
+        await session.set_model("scripted-model")  # the one model the server lists
         await session.ask("second")
-    assert [r["model"] for r in llm.requests] == ["scripted-model", "other-model"]
-    assert session.state.model == "other-model"
+    assert [r["model"] for r in llm.requests] == ["started-with", "scripted-model"]
+    assert session.state.model == "scripted-model"
+
+
+async def test_a_model_the_server_does_not_offer_is_refused_and_the_old_one_kept(
+    runtime: Runtime, llm: ScriptedLlm, tmp_path: Path
+) -> None:
+    from llmorch.errors import LlmError
+
+    async with runtime:
+        session = ChatSession(runtime, SessionStore(tmp_path / "sessions"))
+        with pytest.raises(LlmError, match=r"'no-such-model' is not available.*scripted-model"):
+            await session.set_model("no-such-model")
+        await session.ask("still answered?")
+    assert session.state.model is None
+    assert [r["model"] for r in llm.requests] == ["scripted-model"]
