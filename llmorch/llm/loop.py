@@ -98,6 +98,7 @@ class _Run:
     history: list[Message]
     on_text: Callable[[str], None] | None
     on_event: Callable[[LoopEvent], None] | None
+    on_reasoning: Callable[[str], None] | None = None
     usage: Usage = field(default_factory=Usage)
     records: list[ToolCallRecord] = field(default_factory=list[ToolCallRecord])
     failures: dict[str, str] = field(default_factory=dict[str, str])
@@ -137,11 +138,13 @@ class ToolLoop:
         tool_choice: str = "auto",
         on_text: Callable[[str], None] | None = None,
         on_event: Callable[[LoopEvent], None] | None = None,
+        on_reasoning: Callable[[str], None] | None = None,
     ) -> LoopResult:
         """Converse until the model answers. `tool_choice` (auto/none/required/a tool name) applies
-        to the first turn only; `on_text` gets the answer's text as it streams."""
+        to the first turn only; `on_text` gets the answer's text as it streams (and turns on
+        streaming); `on_reasoning` gets every turn's reasoning, streamed or whole."""
         with ensure_trace() as trace_id:
-            run = _Run(history=list(messages), on_text=on_text, on_event=on_event)
+            run = _Run(list(messages), on_text, on_event, on_reasoning)
             definitions = self.registry.definitions()
             choice = tool_choice
             for iteration in range(1, self.max_iterations + 1):
@@ -184,15 +187,20 @@ class ToolLoop:
             "max_tokens": self.max_tokens,
         }
         if run.on_text is None:
-            return self._with_text_calls(await self.client.complete(turn.messages, **options), turn)
+            completion = await self.client.complete(turn.messages, **options)
+            if run.on_reasoning is not None and completion.message.reasoning:
+                run.on_reasoning(completion.message.reasoning)
+            return self._with_text_calls(completion, turn)
         gate = _TextGate(run.on_text)
         async for event in self.client.stream(turn.messages, **options):
-            if isinstance(event, TextDelta):
-                gate.feed(event.text)
-            elif isinstance(event, StreamDone):
+            if isinstance(event, StreamDone):
                 completion = self._with_text_calls(event.completion, turn)
                 gate.finish(completion.message.content)
                 return completion
+            if isinstance(event, TextDelta):
+                gate.feed(event.text)
+            elif run.on_reasoning is not None:
+                run.on_reasoning(event.text)
         raise AssertionError("the client's stream always ends with StreamDone")
 
     def _with_text_calls(self, completion: Completion, turn: _TurnInput) -> Completion:

@@ -265,7 +265,12 @@ async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
             show(TextDelta(text))
 
     streaming = ctx.stream and ctx.on_delta is not None
-    result = await loop.run(messages, on_text=on_text if streaming else None, on_event=on_event)
+    result = await loop.run(
+        messages,
+        on_text=on_text if streaming else None,
+        on_event=on_event,
+        on_reasoning=None if show is None else (lambda text: show(ReasoningDelta(text))),
+    )
     if not streaming:
         on_text(result.answer)
     if ctx.on_delta is not None and (rest := marks.flush()):

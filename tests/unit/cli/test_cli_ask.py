@@ -251,3 +251,16 @@ def test_rag_answer_citing_a_note_by_path_shows_its_number_streamed_or_not(
         result = cli("ask", "-q", "restic schedule", *flags)
         assert result.exit_code == 0, result.output
         assert result.stdout.startswith("Nightly at 02:30 [1], see [9].\n"), flags
+
+
+def test_agent_mode_shows_thinking_on_stderr_when_asked(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(text="<think>the schedule note has it</think>Nightly at 02:30."))
+    llm.replies.append(Reply(text="<think>the schedule note has it</think>Nightly at 02:30."))
+    for flags in ((), ("--no-stream",)):
+        result = cli("ask", "-q", "restic", "--mode", "agent", "--show-thinking", *flags)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith("Nightly at 02:30.")
+        assert "the schedule note has it" in result.stderr, flags
+        assert "the schedule note" not in result.stdout

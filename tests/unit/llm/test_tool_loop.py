@@ -267,3 +267,27 @@ async def test_result_messages_hold_the_whole_conversation_in_order(
     assert json.loads(
         server.chat_requests[1]["messages"][1]["tool_calls"][0]["function"]["arguments"]
     ) == {"query": "tea"}
+
+
+async def test_every_turns_reasoning_reaches_on_reasoning_whole_or_streamed(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    search = tool_call("search_knowledge_base", {"query": "tea"})
+    server.reply(chat_body("<think>I should search.</think>", tool_calls=[search]))
+    server.reply(chat_body("Green tea.", reasoning_content="The note says green."))
+    whole: list[str] = []
+    await make_loop(make_client).run(QUESTION, on_reasoning=whole.append)
+    assert whole == ["I should search.", "The note says green."]
+
+    server.reply_stream(
+        [
+            chunk({"reasoning_content": "Thinking "}),
+            chunk({"reasoning_content": "hard."}),
+            chunk({"content": "Green tea."}, finish_reason="stop"),
+        ]
+    )
+    streamed: list[str] = []
+    shown: list[str] = []
+    await make_loop(make_client).run(QUESTION, on_text=shown.append, on_reasoning=streamed.append)
+    assert streamed == ["Thinking ", "hard."]
+    assert "".join(shown) == "Green tea."
