@@ -156,9 +156,8 @@ class Repl:
         return True
 
     async def _model(self, name: str) -> bool:
-        if not name:
-            configured = self.session.state.model or self.session.runtime.settings.llm.model
-            render.plain(configured or "(the first model the server lists)")
+        if not name:  # the name in use, also when it is the first one the server lists
+            render.plain(await self.session.runtime.llm().model())
             return True
         await self.session.set_model(name)
         render.status(f"model: {name}")

@@ -136,10 +136,12 @@ def test_ctrl_d_exits_and_resume_continues_the_saved_conversation(
     resumed.expect(pexpect.EOF)
 
 
-def test_model_command_refuses_a_name_the_server_does_not_offer_and_the_chat_goes_on(
+def test_model_command_shows_the_model_and_refuses_a_name_the_server_does_not_offer(
     chat_env: dict[str, str],
 ) -> None:
     child = spawn_chat(chat_env)
+    child.sendline("/model")
+    child.expect(r"scripted-model\r\n")  # none configured: the first one the server lists
     child.sendline("/model no-such-model")
     child.expect(r"error:.* model 'no-such-model' is not available")
     child.expect("scripted-model")  # the message lists what the server offers
