@@ -145,7 +145,7 @@ class LlmClient:
         model = await self.model()
         request = self._request(model, messages, tools, tool_choice, temperature, max_tokens)
         assembler = StreamAssembler()
-        started = False
+        responded = started = False
         started_at = time.perf_counter()
         try:
             chunks = await self._sdk.chat.completions.create(
@@ -158,24 +158,29 @@ class LlmClient:
                 stream=True,
                 stream_options={"include_usage": True},
             )
+            responded = True
             async with chunks:
                 async for chunk in chunks:
                     started = True
                     for event in assembler.feed(chunk):
                         yield event
         except openai.APIConnectionError as exc:
-            if not started or isinstance(exc, openai.APITimeoutError):
+            from llmorch.llm.failures import dropped_connection
+
+            reached = responded or dropped_connection(exc)
+            if not reached or isinstance(exc, openai.APITimeoutError):
                 await self._raise_with_models(exc, model)
-            # The server was reached and had begun answering: it is not "unreachable".
-            raise LlmError(
-                f"the connection to the LLM at {self.base_url} broke mid-answer",
-                hint="check the server's log; it may have crashed or run out of memory",
-            ) from exc
+            if started:
+                # The server was reached and had begun answering: it is not "unreachable".
+                raise LlmError(
+                    f"the connection to the LLM at {self.base_url} broke mid-answer",
+                    hint="check the server's log; it may have crashed or run out of memory",
+                ) from exc
         except openai.OpenAIError as exc:
             await self._raise_with_models(exc, model)
         if not started:
-            # llama-cpp-python answers a streamed request with tools by an empty 200 stream
-            # (it cannot stream tool calls); the turn is not empty, so ask for it whole.
+            # llama-cpp-python cannot stream a turn in which the model calls a tool: it sends an
+            # empty stream, or drops the connection. The turn is not empty: ask for it whole.
             logger.info("{} sent an empty stream; asking again without streaming", self.base_url)
             whole = await self.complete(
                 messages,

@@ -40,6 +40,13 @@ def unreachable(base_url: str) -> LlmUnreachableError:
     )
 
 
+def dropped_connection(exc: openai.OpenAIError) -> bool:
+    """The server accepted the connection, then closed it without a (whole) answer."""
+    return isinstance(exc, openai.APIConnectionError) and isinstance(
+        exc.__cause__, httpx2.ReadError | httpx2.RemoteProtocolError
+    )
+
+
 def server_message(exc: openai.APIError) -> str:
     """The server's own words, from whichever error body shape it uses, on one short line."""
     text = _body_text(exc.body) or exc.message
@@ -87,6 +94,11 @@ def from_openai_error(
             f"the LLM at {base_url} did not answer within {timeout_s:g}s"
             + (f" (tried {retries + 1} times)" if retries else ""),
             hint="raise llm.timeout_s or use a smaller model",
+        )
+    if dropped_connection(exc):
+        return LlmError(
+            f"the LLM at {base_url} closed the connection without answering",
+            hint="check the server's log; it may have crashed or run out of memory",
         )
     if isinstance(exc, openai.APIConnectionError):
         return unreachable(base_url)

@@ -105,3 +105,28 @@ async def test_auto_tool_choice_ends_within_the_iteration_bound(llama_server: Ll
     turns = [m for m in result.messages if m.role == "assistant"]
     assert len(turns) <= 3, "at most the bound plus one final answer turn"
     assert len(result.trace_id) == 32
+
+
+async def test_a_streamed_tool_call_is_not_lost(llama_server: LlamaServer) -> None:
+    # llama-cpp-python cannot stream a turn in which the model calls a tool: it sends an empty
+    # stream or drops the connection, which once read as an empty answer or "unreachable". The
+    # whole-turn retry may meet the connection the server just dropped: the default retries apply.
+    index = OneNoteIndex()
+    loop = ToolLoop(
+        LlmClient(llama_server.settings(max_retries=2)),
+        ToolRegistry([knowledge_tool(index)]),
+        max_iterations=1,
+        max_tokens=64,
+    )
+    shown: list[str] = []
+    result = await loop.run(
+        [
+            SystemMessage(
+                content="You help the user with their notes. Call the search_knowledge_base tool."
+            ),
+            UserMessage(content="Which NAS do we back up the vault to?"),
+        ],
+        on_text=shown.append,
+    )
+    assert result.tool_calls, "the model's call survived streaming"
+    assert index.requests, "and the search ran"

@@ -315,3 +315,17 @@ async def test_a_proxy_error_page_is_reported_by_its_words_not_its_markup(
     message = str(caught.value)
     assert "failed (502): 502 Bad Gateway 502 Bad Gateway" in message
     assert "<" not in message
+
+
+async def test_a_server_that_drops_the_connection_is_not_called_unreachable(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    def drop(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
+
+    server.chat_replies.append(drop)
+    async with make_client(model="m") as client:
+        with pytest.raises(LlmError) as caught:
+            await client.complete(QUESTION)
+    assert not isinstance(caught.value, LlmUnreachableError)
+    assert "closed the connection without answering" in str(caught.value)

@@ -171,3 +171,18 @@ async def test_an_empty_stream_is_asked_again_whole_instead_of_read_as_an_empty_
     assert [c.name for c in done.completion.message.tool_calls] == ["search"]
     assert done.completion.finish_reason == "tool_calls"
     assert [r.get("stream") for r in server.chat_requests] == [True, None]
+
+
+async def test_a_stream_dropped_before_its_first_chunk_is_asked_again_whole(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    # llama-cpp-python's other answer to a streamed tool call: it closes the connection.
+    def drop(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
+
+    server.chat_replies.append(drop)
+    server.reply(chat_body("Tea at 80C."))
+    events = await _collect(make_client)
+    assert TextDelta("Tea at 80C.") in events
+    done = events[-1]
+    assert isinstance(done, StreamDone) and done.completion.message.content == "Tea at 80C."
