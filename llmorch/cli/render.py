@@ -107,8 +107,10 @@ class AnswerView:
         self._printed = 0  # rendered lines already printed above the live part
         self._drawn_at = 0.0
         self._wrote_plain = False
+        self._mid_thought = False
 
     def text(self, delta: str) -> None:
+        self._end_thought()
         self._parts.append(delta)
         console = out()
         if not console.is_terminal:
@@ -143,9 +145,17 @@ class AnswerView:
     def thinking(self, delta: str) -> None:
         if self._show_thinking:
             err().print(delta, style="dim", end="", markup=False, highlight=False)
+            self._mid_thought = True
+
+    def _end_thought(self) -> None:
+        """End the thoughts' last line: the live answer redraws the line it starts on."""
+        if self._mid_thought:
+            err().line()
+            self._mid_thought = False
 
     def finish(self) -> None:
         """Draw the rest and stop the live display (also after Ctrl-C); end the last line."""
+        self._end_thought()
         if self._live is not None:
             self._draw(self._live)
             self._live.stop()

@@ -122,3 +122,20 @@ def test_answer_cut_short_leaves_the_words_received_so_far(
     partial = "".join(re.findall(r"\S+|\s+", ANSWER)[:40])
     assert seen == strip_blank_ends(printed_at_once(partial))
     assert "snapshots" in "\n".join(seen)
+
+
+def test_thoughts_stay_on_screen_above_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    console = terminal()  # stdout and stderr are the same terminal
+    monkeypatch.setattr(render, "out", lambda: console)
+    monkeypatch.setattr(render, "err", lambda: console)
+    view = render.AnswerView(show_thinking=True)
+    for word in ["The ", "note ", "says ", "02:30."]:
+        view.thinking(word)
+    for word in ["Restic ", "runs ", "nightly ", "[1]."]:
+        view.text(word)
+    view.finish()
+    assert isinstance(console.file, io.StringIO)
+
+    seen = strip_blank_ends(terminal_rows(console.file.getvalue(), HEIGHT))
+
+    assert seen == ["The note says 02:30.", "Restic runs nightly [1]."]
