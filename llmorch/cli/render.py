@@ -179,7 +179,12 @@ def sources(items: list[Source], *, with_snippets: bool = False) -> None:
         style = None if source.cited else "dim"
         console.print(f"[{source.n}] {source.citation}", style=style, markup=False, highlight=False)
         if with_snippets and source.snippet:
-            console.print(f"    {source.snippet}", style="dim", markup=False, highlight=False)
+            from rich.padding import Padding
+            from rich.text import Text
+
+            # Wrapped snippet lines keep the indent, so each source's number stands out.
+            snippet = Text(source.snippet, style="dim")
+            console.print(Padding(snippet, (0, 0, 0, 4), expand=False), highlight=False)
 
 
 class IngestProgressBar:

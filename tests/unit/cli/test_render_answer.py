@@ -139,3 +139,28 @@ def test_thoughts_stay_on_screen_above_the_answer(monkeypatch: pytest.MonkeyPatc
     seen = strip_blank_ends(terminal_rows(console.file.getvalue(), HEIGHT))
 
     assert seen == ["The note says 02:30.", "Restic runs nightly [1]."]
+
+
+def test_sources_snippets_wrap_under_their_indent(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmorch.workflows.citations import Source
+
+    console = terminal()
+    monkeypatch.setattr(render, "out", lambda: console)
+    snippet = "Restic runs nightly at 02:30 and keeps seven daily and five weekly snapshots."
+    source = Source(
+        n=1,
+        path="Backup strategy.md",
+        title="Backup strategy",
+        heading="Schedule",
+        score=1.0,
+        snippet=snippet,
+        cited=True,
+    )
+    render.sources([source], with_snippets=True)
+    assert isinstance(console.file, io.StringIO)
+
+    rows = strip_blank_ends(terminal_rows(console.file.getvalue(), HEIGHT))
+
+    assert rows[:2] == ["Sources:", "[1] Backup strategy.md#Schedule"]
+    assert len(rows) > 3 and all(row.startswith("    ") for row in rows[2:])
+    assert " ".join(row.strip() for row in rows[2:]) == snippet
