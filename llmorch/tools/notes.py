@@ -45,7 +45,7 @@ def resolve_note(path: str, roots: Sequence[Path]) -> Path:
             outside = True
             continue
         if real.is_file():
-            return real
+            return _checked_note(real, path, resolved_roots)
     if outside:
         raise ToolError(f"read_note only reads files inside the note folders; {path!r} is outside")
     if len(wanted.parts) == 1:
@@ -63,6 +63,15 @@ def _link_target(path: str) -> str:
 
 def _inside(real: Path, roots: Sequence[Path]) -> bool:
     return any(real.is_relative_to(root) for root in roots)
+
+
+def _checked_note(real: Path, path: str, roots: Sequence[Path]) -> Path:
+    """Only markdown notes outside hidden folders: a vault's `.git/config` or `.obsidian/`
+    settings may hold tokens, and nothing else there is a note."""
+    hidden = any(part.startswith(".") for part in Path(_relative(real, roots)).parts)
+    if real.suffix.lower() not in _NOTE_SUFFIXES or hidden:
+        raise ToolError(f"read_note only reads markdown notes; {path!r} is not one")
+    return real
 
 
 def _by_name(name: str, path: str, roots: Sequence[Path]) -> Path:
@@ -107,7 +116,7 @@ def read_note_tool(
         """Read one note in full, by the path a search result gave as its source.
 
         Args:
-            path: The note's path relative to the notes folder, e.g. 'projects/tea.md', or its name.
+            path: The note's path as a search result gave it as its source, or the note's name.
         """
         note = resolve_note(path, roots_of())
         if note.stat().st_size > max_bytes:

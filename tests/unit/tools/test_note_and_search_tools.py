@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from llmorch.config import Settings
+from llmorch.errors import ToolError
 from llmorch.retrieval.hits import SearchHit, SearchRequest
 from llmorch.tools.defaults import build_default_registry
 from llmorch.tools.notes import read_note_tool
@@ -233,3 +234,15 @@ async def test_search_reads_tags_given_as_one_string_as_a_list(settings: Setting
     assert index.requests[0].tags == ["drinks", "x"]
     schema = registry.get("search_knowledge_base").definition().parameters
     assert schema["properties"]["tags"]["type"] == "array"
+
+
+async def test_read_note_reads_only_markdown_notes_outside_hidden_folders(vault: Path) -> None:
+    (vault / ".git").mkdir()
+    (vault / ".git" / "config").write_text("url = https://token@host/repo\n", encoding="utf-8")
+    (vault / ".obsidian").mkdir()
+    (vault / ".obsidian" / "plugin.md").write_text("api token hunter2\n", encoding="utf-8")
+    (vault / "notes.txt").write_text("hunter2\n", encoding="utf-8")
+    reader = read_note_tool([vault])
+    for path in (".git/config", ".obsidian/plugin.md", "notes.txt"):
+        with pytest.raises(ToolError, match="only reads markdown notes"):
+            await reader.invoke(reader.validate({"path": path}))
