@@ -3,6 +3,7 @@ one place that picks a backend from the settings."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
@@ -58,6 +59,7 @@ class VectorStore(Protocol):
     def close(self) -> None: ...
 
 
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -93,6 +95,12 @@ def hit_from_payload(payload: dict[str, Any], score: float) -> SearchHit:
 def open_store(settings: Settings, collection: str | None = None) -> VectorStore:
     """The configured backend for one collection (default: settings.store.collection)."""
     name = collection or settings.store.collection
+    if not _COLLECTION_NAME.fullmatch(name):
+        # The edge store uses the name as a folder: `../x` must not write outside the index.
+        raise RetrievalError(
+            f"invalid collection name {name!r}",
+            hint="use letters, digits, '-' and '_', starting with a letter or digit",
+        )
     if settings.store.kind == "server":
         from llmorch.retrieval.server import ServerStore
 

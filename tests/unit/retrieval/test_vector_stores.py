@@ -168,3 +168,14 @@ def test_both_backends_rank_and_score_bm25_alike(tmp_path: Path) -> None:
         results.append([(h.path, round(h.score, 3)) for h in store.query(query("dog walk fox"))])
         store.close()
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", "", "x" * 200])
+def test_a_collection_name_that_is_not_a_plain_name_is_refused(tmp_path: Path, name: str) -> None:
+    from llmorch.config import Settings
+    from llmorch.retrieval.store import open_store
+
+    settings = Settings.model_validate({"store": {"path": str(tmp_path / "index")}})
+    with pytest.raises(RetrievalError, match="invalid collection name"):
+        open_store(settings, name or "/")
+    assert not (tmp_path / "escape").exists()
