@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Literal
 
 import typer
@@ -34,6 +35,12 @@ def chat(
     import asyncio
 
     from llmorch import paths
+
+    if not sys.stdin.isatty():  # prompt-toolkit would draw prompts into a pipe
+        raise typer.BadParameter(
+            "chat needs a terminal; for a question from a pipe or a script use `llmorch ask`",
+            param_hint="stdin",
+        )
     from llmorch.cli.repl import Repl
     from llmorch.workflows.chat import ChatSession, SessionStore
     from llmorch.workflows.runtime import Runtime
