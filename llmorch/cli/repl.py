@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmorch.cli import render
 from llmorch.errors import LlmorchError
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
     from llmorch.workflows.ask import Delta
     from llmorch.workflows.chat import ChatSession
+
+_T = TypeVar("_T")
 
 HELP = """\
 Enter sends; Alt-Enter (or Esc then Enter) starts a new line. Ctrl-C cancels an answer, Ctrl-D exits.
@@ -36,7 +38,7 @@ class Repl:
         self.session = session
         self.history_file = history_file
         self.show_thinking = show_thinking
-        self._commands: dict[str, Callable[[str], Awaitable[bool]]] = {
+        self._commands: dict[str, Callable[[str], Coroutine[Any, Any, bool]]] = {
             "/help": self._help,
             "/reset": self._reset,
             "/sources": self._sources,
@@ -96,13 +98,10 @@ class Repl:
             else:
                 view.text(delta.text)
 
-        task = asyncio.create_task(
-            self.session.ask(text, on_delta=on_delta, on_status=render.status)
-        )
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, task.cancel)
         try:
-            result = await task
+            result = await _interruptible(
+                self.session.ask(text, on_delta=on_delta, on_status=render.status)
+            )
         except asyncio.CancelledError:
             view.finish()
             render.status("(answer cancelled; the conversation continues)")
@@ -111,8 +110,6 @@ class Repl:
             view.finish()
             render.error(exc)
             return
-        finally:
-            loop.remove_signal_handler(signal.SIGINT)
         view.finish()
         if result.sources:
             cited = sum(1 for s in result.sources if s.cited)
@@ -126,7 +123,10 @@ class Repl:
             render.status(f"unknown command {name}; /help lists them")
             return True
         try:
-            return await handler(argument.strip())
+            return await _interruptible(handler(argument.strip()))
+        except asyncio.CancelledError:  # e.g. /model waiting on a server that does not answer
+            render.status(f"({name} cancelled)")
+            return True
         except LlmorchError as exc:  # e.g. /model with a name the server does not offer
             render.error(exc)
             return True
@@ -169,3 +169,14 @@ class Repl:
 
     async def _exit(self, _: str) -> bool:
         return False
+
+
+async def _interruptible(work: Coroutine[Any, Any, _T]) -> _T:
+    """Run `work` as a task that Ctrl-C cancels (CancelledError here): it ends the task, not the REPL."""
+    task = asyncio.create_task(work)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, task.cancel)
+    try:
+        return await task
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,6 +156,39 @@ def test_model_command_shows_the_model_and_refuses_a_name_the_server_does_not_of
     child.sendline("/exit")
     child.expect(pexpect.EOF)
     child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_c_cancels_a_slash_command_waiting_on_a_silent_server_and_the_chat_goes_on(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as silent:  # connections queue up in the backlog and are never answered
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        config = tmp_path / "silent.yaml"
+        data = {
+            "llm": {"base_url": f"http://127.0.0.1:{silent.getsockname()[1]}/v1", "max_retries": 0},
+            "store": {"path": str(tmp_path / "qdrant")},
+        }
+        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        env = {
+            **os.environ,
+            "LLMORCH_CONFIG": str(config),
+            "TERM": "xterm",
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+        }
+        child = spawn_chat(env)
+        child.sendline("/model")  # asks the server which model it serves
+        child.expect(r"\x1b\[\?2004l")  # prompt-toolkit let go of the terminal: the command runs
+        time.sleep(0.5)  # a margin, so the interrupt lands inside the request
+        child.sendintr()
+        child.expect(r"\(/model cancelled\)")
+        child.expect(PROMPT)
+        child.sendline("/help")
+        child.expect("/sources")
+        child.sendline("/exit")
+        child.expect(pexpect.EOF)
+        child.close()
     assert child.exitstatus == 0
 
 
