@@ -112,7 +112,7 @@ def test_chat_answers_lists_sources_cancels_with_ctrl_c_and_exits(
     assert child.exitstatus == 0
 
 
-def test_ctrl_d_exits_and_resume_continues_the_saved_conversation(
+def test_ctrl_d_exits_and_resume_continues_the_saved_conversation_with_its_input_history(
     chat_env: dict[str, str],
 ) -> None:
     child = spawn_chat(chat_env)
@@ -126,8 +126,8 @@ def test_ctrl_d_exits_and_resume_continues_the_saved_conversation(
 
     resumed = spawn_chat(chat_env, "--resume")
     assert "resuming session" in (resumed.before or "")
-    resumed.sendline("and then?")
-    resumed.expect("Turn 2")
+    resumed.send("\x1b[A\r")  # Up recalls the last session's question from the state dir
+    resumed.expect("Turn 2: you asked about Question: when does restic run")
     resumed.expect(PROMPT)
     resumed.sendline("/reset")
     resumed.expect("new conversation")
