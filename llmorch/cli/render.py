@@ -20,6 +20,7 @@ from llmorch.errors import LlmorchError
 if TYPE_CHECKING:
     from rich.live import Live
     from rich.progress import Progress, TaskID
+    from rich.segment import Segment
 
     from llmorch.ingest.sync import IngestSummary
     from llmorch.llm.messages import ToolDefinition
@@ -131,7 +132,8 @@ class AnswerView:
         from rich.segment import SegmentLines
 
         console = live.console
-        lines = console.render_lines(Markdown("".join(self._parts)), pad=False)
+        rendered = console.render_lines(Markdown("".join(self._parts)), pad=False)
+        lines = [_unpadded(line) for line in rendered]
         settled = max(len(lines) - max(console.height - 1, 1), self._printed)
         # The new live part is set first so the print below redraws the screen once.
         live.update(SegmentLines(lines[settled:], new_lines=True))
@@ -167,6 +169,23 @@ class AnswerView:
         self._printed = 0
         self._drawn_at = 0.0
         self._wrote_plain = False
+
+
+def _unpadded(line: list[Segment]) -> list[Segment]:
+    """The line without the spaces Rich pads it with to the full width, which a terminal made
+    narrower would re-wrap into a blank row under every line. Code block backgrounds stay."""
+    from rich.segment import Segment
+
+    line = list(line)
+    while line:
+        last = line[-1]
+        if last.control or (last.style is not None and last.style.bgcolor is not None):
+            break
+        if text := last.text.rstrip(" "):
+            line[-1] = Segment(text, last.style)
+            break
+        line.pop()
+    return line
 
 
 def sources(items: list[Source], *, with_snippets: bool = False) -> None:

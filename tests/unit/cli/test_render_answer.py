@@ -124,6 +124,15 @@ def test_answer_cut_short_leaves_the_words_received_so_far(
     assert "snapshots" in "\n".join(seen)
 
 
+def test_answer_lines_end_at_their_last_word_so_a_narrower_terminal_does_not_re_wrap_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    output = stream("Restic runs nightly [1].\n\n- seven daily\n- five weekly\n", monkeypatch)
+
+    assert "Restic runs nightly [1]." in output
+    assert re.search(r" +[\r\n]", output) is None
+
+
 def test_thoughts_stay_on_screen_above_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     console = terminal()  # stdout and stderr are the same terminal
     monkeypatch.setattr(render, "out", lambda: console)
