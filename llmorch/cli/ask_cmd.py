@@ -63,6 +63,8 @@ def ask(
     settings = ctx.ensure_object(AppState).settings
     request = AskRequest(query=text, mode=mode, tags=split_tags(tags), limit=limit)
     view = None if as_json else render.AnswerView(show_thinking=show_thinking)
+    if view is not None:
+        view.waiting()
     try:
         runtime = Runtime(settings, model=model, collection=collection)
         result = asyncio.run(_run(runtime, request, view, stream=not no_stream))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.live import Live
     from rich.progress import Progress, TaskID
     from rich.segment import Segment
+    from rich.status import Status
 
     from llmorch.ingest.sync import IngestSummary
     from llmorch.llm.messages import ToolDefinition
@@ -109,8 +110,25 @@ class AnswerView:
         self._drawn_at = 0.0
         self._wrote_plain = False
         self._mid_thought = False
+        self._spinner: Status | None = None
+
+    def waiting(self) -> None:
+        """A spinner on stderr until the first word: a local model can take many seconds to start.
+
+        Only on a terminal; it is transient, so nothing of it stays on screen or reaches a pipe."""
+        console = err()
+        if console.is_terminal and self._spinner is None:
+            self._spinner = console.status("waiting for the model…", spinner="dots")
+            self._spinner.start()
+
+    def _stop_waiting(self) -> None:
+        # Rich allows one live display at a time: the spinner goes before the answer's starts.
+        if self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
 
     def text(self, delta: str) -> None:
+        self._stop_waiting()
         self._end_thought()
         self._parts.append(delta)
         console = out()
@@ -146,6 +164,7 @@ class AnswerView:
 
     def thinking(self, delta: str) -> None:
         if self._show_thinking:
+            self._stop_waiting()
             err().print(delta, style="dim", end="", markup=False, highlight=False)
             self._mid_thought = True
 
@@ -157,6 +176,7 @@ class AnswerView:
 
     def finish(self) -> None:
         """Draw the rest and stop the live display (also after Ctrl-C); end the last line."""
+        self._stop_waiting()
         self._end_thought()
         if self._live is not None:
             self._draw(self._live)

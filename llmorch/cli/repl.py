@@ -91,6 +91,7 @@ class Repl:
         from llmorch.llm.stream import ReasoningDelta
 
         view = render.AnswerView(show_thinking=self.show_thinking)
+        view.waiting()
 
         def on_delta(delta: Delta) -> None:
             if isinstance(delta, ReasoningDelta):

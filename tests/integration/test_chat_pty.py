@@ -225,6 +225,7 @@ def test_ask_on_a_narrow_terminal_wraps_the_streamed_answer_then_numbers_the_sou
         timeout=20,
         dimensions=(24, 40),  # the answer is longer than one line
     )
+    child.expect("waiting for the model")  # a spinner until the first word arrives
     child.expect("Turn 1: you asked about")
     child.expect(r"for\s+details\.")  # the end of the paragraph, wrapped onto a later line
     child.expect("Sources:")
