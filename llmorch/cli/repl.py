@@ -89,6 +89,7 @@ class Repl:
     async def _answer(self, text: str) -> None:
         """One turn, as a task that Ctrl-C cancels; the conversation keeps only finished answers."""
         from llmorch.llm.stream import ReasoningDelta
+        from llmorch.workflows.ask import status_note
 
         view = render.AnswerView(show_thinking=self.show_thinking)
         view.waiting()
@@ -112,6 +113,8 @@ class Repl:
             render.error(exc)
             return
         view.finish()
+        if note := status_note(result):
+            render.status(f"note: {note}")
         if result.sources:
             cited = sum(1 for s in result.sources if s.cited)
             render.status(f"({len(result.sources)} sources, {cited} cited — /sources lists them)")
