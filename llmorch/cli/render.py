@@ -84,8 +84,11 @@ def hits_table(hits: list[SearchHit], query: str) -> None:
     table.add_column("score", justify="right")
     table.add_column("note", style="cyan", overflow="fold")
     table.add_column("snippet", overflow="fold")
+    # Hits from two ingested folders may share a path; then each says which folder it is from.
+    several_roots = len({hit.root for hit in hits}) > 1
     for n, hit in enumerate(hits, 1):
-        table.add_row(str(n), f"{hit.score:.3f}", escape(hit.citation()), escape(hit.snippet))
+        note = f"{Path(hit.root).name}/{hit.citation()}" if several_roots else hit.citation()
+        table.add_row(str(n), f"{hit.score:.3f}", escape(note), escape(hit.snippet))
     out().print(table)
 
 

@@ -20,6 +20,7 @@ class Source(BaseModel):
 
     n: int = Field(ge=1)
     path: str
+    root: str = Field(default="", description="The ingested folder `path` is relative to.")
     title: str
     heading: str
     score: float
@@ -38,18 +39,19 @@ class SourceList:
     """Sources in the order they were first seen; the same chunk found twice keeps its first number."""
 
     def __init__(self) -> None:
-        self._by_key: dict[tuple[str, str, int], Source] = {}
+        self._by_key: dict[tuple[str, str, str, int], Source] = {}
 
     def add(self, hits: Iterable[SearchHit]) -> list[Source]:
         """Number new hits after the existing ones; return the sources for `hits`, in order."""
         added: list[Source] = []
         for hit in hits:
-            key = (hit.path, hit.heading, hit.chunk_index)
+            key = (hit.root, hit.path, hit.heading, hit.chunk_index)
             source = self._by_key.get(key)
             if source is None:
                 source = Source(
                     n=len(self._by_key) + 1,
                     path=hit.path,
+                    root=hit.root,
                     title=hit.title,
                     heading=hit.heading,
                     score=hit.score,

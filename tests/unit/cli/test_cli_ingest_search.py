@@ -110,3 +110,15 @@ def test_search_for_nothing_is_a_usage_error_not_a_traceback(cli: Invoke, indexe
     result = cli("search", "   ")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_search_table_names_the_folder_when_two_folders_share_a_path(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    for folder in ("work", "home"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "todo.md").write_text(f"# Todo\n\nrenew {folder} passport\n")
+    assert cli("ingest", str(tmp_path / "work"), str(tmp_path / "home")).exit_code == 0
+    result = cli("search", "renew passport")
+    assert result.exit_code == 0, result.output
+    assert "work/todo.md#Todo" in result.stdout and "home/todo.md#Todo" in result.stdout

@@ -111,3 +111,11 @@ def test_the_agent_prompt_asks_for_marks_that_are_turned_into_numbers() -> None:
     sources = SourceList()
     sources.add([hit("projects/tea.md", "Brewing")])
     assert number_citations(f"Brew at 80C {example}.", sources.sources) == "Brew at 80C [1]."
+
+
+def test_equal_paths_from_two_ingested_folders_are_two_sources() -> None:
+    sources = SourceList()
+    work, home = hit("todo.md"), hit("todo.md")
+    work.root, home.root = "/notes/work", "/notes/home"
+    numbered = sources.add([work, home])
+    assert [(s.n, s.root) for s in numbered] == [(1, "/notes/work"), (2, "/notes/home")]
