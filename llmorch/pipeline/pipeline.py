@@ -11,8 +11,8 @@ from typing import Any, Generic, TypeVar, overload
 
 from loguru import logger
 
-from llmorch.logging import span_context
-from llmorch.pipeline.result import Failure, StepResult, Stopwatch, Success
+from llmorch.logging import current_trace_id, new_span_id, new_trace_id, span_context
+from llmorch.pipeline.result import Failure, StepError, StepResult, Stopwatch, Success
 from llmorch.pipeline.step import SameOutput, Step, error_from_exception
 from llmorch.pipeline.tracing import ensure_trace
 
@@ -104,13 +104,14 @@ class Pipeline(Generic[In_contra, Out_co, Ctx]):
         /,
     ) -> Pipeline[In_contra, tuple[A, B, D, E, F], Ctx]: ...
     def parallel(self, *arms: Step[Out_co, Any, Ctx]) -> Pipeline[In_contra, Any, Ctx]:
-        """Run every arm concurrently on the same input; the output is the tuple of their outputs."""
+        """Run every arm concurrently on the same input; the output is the tuple of their outputs.
+
+        The first arm to fail cancels the others (see `_run_fail_fast`).
+        """
         name = f"parallel({', '.join(arm.name for arm in arms)})"
 
         async def children(value: Any, ctx: Any) -> list[StepResult[Any]]:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(arm.run(value, ctx)) for arm in arms]
-            return [task.result() for task in tasks]
+            return await _run_fail_fast(name, [(arm, value) for arm in arms], ctx, len(arms))
 
         return self._with(_composite(name, children, tuple))
 
@@ -120,31 +121,14 @@ class Pipeline(Generic[In_contra, Out_co, Ctx]):
         *,
         concurrency: int = 4,
     ) -> Pipeline[In_contra, list[Next], Ctx]:
-        """Run `step` on each item, at most `concurrency` at once; stops starting items on failure."""
+        """Run `step` on each item, at most `concurrency` at once; a failure cancels the items in flight."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         name = f"map({step.name})"
 
         async def children(value: Any, ctx: Any) -> list[StepResult[Any]]:
             items: Sequence[Any] = value
-            results: list[StepResult[Any] | None] = [None] * len(items)
-            pending = iter(enumerate(items))
-            failed = False
-
-            async def worker() -> None:
-                nonlocal failed
-                # Workers share one iterator: pulling the next item never awaits, so none is lost.
-                for index, item in pending:
-                    if failed:
-                        return
-                    result = await step.run(item, ctx)
-                    results[index] = result
-                    failed = failed or not result.ok
-
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(concurrency, len(items))):
-                    group.create_task(worker())
-            return [r for r in results if r is not None]
+            return await _run_fail_fast(name, [(step, item) for item in items], ctx, concurrency)
 
         return self._with(_composite(name, children, list))
 
@@ -189,7 +173,7 @@ def _composite(
     children: Callable[[Any, Any], Awaitable[list[StepResult[Any]]]],
     combine: Callable[[list[Any]], Any],
 ) -> _Stage:
-    """A stage made of child step runs: one span, fails with the first failed child."""
+    """A stage made of child step runs: one span, fails with the first child that failed."""
 
     async def run(value: Any, ctx: Any) -> StepResult[Any]:
         with ensure_trace() as trace_id, span_context(step=name) as span_id:
@@ -199,9 +183,76 @@ def _composite(
             except Exception as exc:  # a branch condition raised: report it like a step would
                 return Failure(error_from_exception(exc, name), watch.meta(name, trace_id, span_id))
             meta = watch.meta(name, trace_id, span_id)
-            for result in results:
-                if isinstance(result, Failure):
-                    return Failure(result.error, meta, tuple(results))
+            failures = [r for r in results if isinstance(r, Failure)]
+            # Siblings cancelled because of a failure are not its cause: report the failure itself.
+            causes = [f for f in failures if not isinstance(f.error.cause, asyncio.CancelledError)]
+            if failures:
+                return Failure((causes or failures)[0].error, meta, tuple(results))
             return Success(combine([r.data for r in results]), meta, tuple(results))
 
     return run
+
+
+async def _run_fail_fast(
+    name: str, jobs: Sequence[tuple[Step[Any, Any, Any], Any]], ctx: Any, limit: int
+) -> list[StepResult[Any]]:
+    """Run each (step, input) job, at most `limit` at once, results in job order.
+
+    The first failure stops the rest: jobs not yet started never start, and running ones are
+    cancelled and awaited (so they release what they hold) before this returns; each of those
+    is reported as a "cancelled" Failure. Cancelling the caller cancels and awaits them too.
+    """
+    results: dict[int, StepResult[Any]] = {}
+    queue = iter(enumerate(jobs))
+    running: dict[asyncio.Task[StepResult[Any]], tuple[int, str, Stopwatch]] = {}
+
+    def start_next() -> bool:
+        job = next(queue, None)
+        if job is None:
+            return False
+        index, (step, value) = job
+        running[asyncio.create_task(step.run(value, ctx))] = (index, step.name, Stopwatch())
+        return True
+
+    failed: Failure | None = None
+    try:
+        while len(running) < limit and start_next():
+            pass
+        while running and failed is None:
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in sorted(done, key=lambda t: running[t][0]):
+                index = running.pop(task)[0]
+                result = results[index] = task.result()
+                if failed is None and isinstance(result, Failure):
+                    failed = result
+            while failed is None and len(running) < limit and start_next():
+                pass
+    finally:
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)
+    if failed is not None:
+        _record_cancelled(name, failed, running, results)
+    return [results[index] for index in sorted(results)]
+
+
+def _record_cancelled(
+    name: str,
+    failed: Failure,
+    stopped: dict[asyncio.Task[StepResult[Any]], tuple[int, str, Stopwatch]],
+    results: dict[int, StepResult[Any]],
+) -> None:
+    """Give each job stopped because of `failed` a result: what it returned, else "cancelled"."""
+    reason = f"cancelled because step {failed.error.step!r} failed"
+    trace_id = current_trace_id() or new_trace_id()
+    cancelled = 0
+    for task, (index, job_name, watch) in stopped.items():
+        if not task.cancelled():  # it finished before the cancellation reached it
+            results[index] = task.result()
+            continue
+        cancelled += 1
+        error = StepError("cancelled", reason, cause=asyncio.CancelledError(reason), step=job_name)
+        results[index] = Failure(error, watch.meta(job_name, trace_id, new_span_id()))
+    if cancelled:
+        logger.info("{}: {} running step(s) {}", name, cancelled, reason)

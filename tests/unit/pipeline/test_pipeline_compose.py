@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from llmorch.pipeline import Failure, Pipeline, StepFailedError, StepFailure, Success, step
+from llmorch.pipeline import (
+    Failure,
+    Pipeline,
+    Step,
+    StepFailedError,
+    StepFailure,
+    Success,
+    step,
+)
 
 
 @dataclass
@@ -209,3 +217,79 @@ async def test_success_and_failure_narrow_with_match() -> None:
             assert value == 5
         case Failure():
             pytest.fail("expected success")
+
+
+class Blocker:
+    """A step body that waits forever and records, after an awaited cleanup, that it was cancelled."""
+
+    def __init__(self, expected: int = 0) -> None:
+        self.started: list[int] = []
+        self.released: list[int] = []
+        self.expected = expected
+        self.all_started = asyncio.Event()
+
+    async def __call__(self, inp: int, ctx: object) -> int:
+        self.started.append(inp)
+        if len(self.started) == self.expected:
+            self.all_started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.sleep(0)  # cleanup that itself awaits, like closing a connection
+            self.released.append(inp)
+        return inp
+
+
+async def test_a_failing_parallel_arm_cancels_its_siblings_and_waits_for_them() -> None:
+    blocker = Blocker()
+
+    @step
+    async def refuse(inp: int, ctx: object) -> int:
+        await asyncio.sleep(0)  # let the sibling start first
+        raise StepFailure("refused", "arm refused")
+
+    pipeline = Pipeline.create(parse).parallel(Step(blocker, name="hold"), refuse)
+    async with asyncio.timeout(5):  # without cancellation the sibling would hold the run forever
+        result = await pipeline.execute("1", None)
+
+    assert result.error is not None and result.error.code == "refused"
+    assert blocker.released == [1], "the sibling's cleanup finished before the run returned"
+    arms = result.steps[-1].steps
+    assert [(a.meta.name, a.error and a.error.code) for a in arms] == [
+        ("hold", "cancelled"),
+        ("refuse", "refused"),
+    ]
+    assert arms[0].error is not None and "'refuse' failed" in arms[0].error.message
+
+
+async def test_a_failing_map_item_cancels_the_items_in_flight_and_starts_no_more() -> None:
+    blocker = Blocker()
+
+    @step
+    async def check(inp: int, ctx: object) -> int:
+        if inp == 1:
+            await asyncio.sleep(0)
+            raise StepFailure("bad_item", "item 1 is bad")
+        return await blocker(inp, ctx)
+
+    pipeline = Pipeline.create(digits).map(check, concurrency=3)
+    async with asyncio.timeout(5):
+        result = await pipeline.execute(12345, None)
+
+    assert result.error is not None and result.error.message == "item 1 is bad"
+    assert blocker.started == [2, 3] and sorted(blocker.released) == [2, 3]
+    codes = [s.error and s.error.code for s in result.steps[-1].steps]
+    assert codes == ["bad_item", "cancelled", "cancelled"]
+
+
+async def test_cancelling_a_run_cancels_and_awaits_every_parallel_arm() -> None:
+    blocker = Blocker(expected=2)
+    pipeline = Pipeline.create(parse).parallel(Step(blocker), Step(blocker))
+
+    task = asyncio.create_task(pipeline.execute("7", None))
+    await blocker.all_started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert blocker.released == [7, 7]
