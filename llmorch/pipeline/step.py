@@ -114,19 +114,26 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                 raise
 
     async def _attempt(self, inp: In_contra, ctx: Ctx_contra) -> _Done[Out_co] | StepError:
-        deadline = None if self._timeout_s is None else asyncio.timeout(self._timeout_s)
+        if self._timeout_s is None:
+            try:
+                return _Done(await self._fn(inp, ctx))
+            except Exception as exc:  # a step's bug or failure is reported as a result, not raised
+                return error_from_exception(exc, self._name)
+        deadline = asyncio.timeout(self._timeout_s)
         try:
-            if deadline is None:
-                return _Done(await self._fn(inp, ctx))
             async with deadline:
-                return _Done(await self._fn(inp, ctx))
-        except TimeoutError as exc:
-            # Our deadline, or a timeout the step's own I/O hit: both are worth another try.
-            ours = deadline is not None and deadline.expired()
-            message = f"took longer than {self._timeout_s}s" if ours else str(exc) or "timed out"
-            return StepError("timeout", message, True, exc, self._name)
-        except Exception as exc:  # a step's bug or failure is reported as a result, not raised
+                value = await self._fn(inp, ctx)
+        except Exception as exc:
+            if deadline.expired():
+                return self._timed_out(exc)
             return error_from_exception(exc, self._name)
+        if deadline.expired():  # the step caught our cancellation and went on: still too late
+            return self._timed_out(None)
+        return _Done(value)
+
+    def _timed_out(self, exc: Exception | None) -> StepError:
+        message = f"took longer than {self._timeout_s}s"
+        return StepError("timeout", message, True, exc, self._name)
 
 
 class _Done(Generic[Out_co]):
@@ -146,6 +153,8 @@ def error_from_exception(exc: Exception, step: str) -> StepError:
         return StepError(exc.code, exc.message, exc.retryable, exc, step)
     if isinstance(exc, LlmorchError):
         return StepError(exc.kind, str(exc), isinstance(exc, LlmUnreachableError), exc, step)
+    if isinstance(exc, TimeoutError):  # a timeout the step's own I/O hit is worth another try
+        return StepError("timeout", str(exc) or "timed out", True, exc, step)
     retryable = isinstance(exc, ConnectionError)
     return StepError("exception", f"{type(exc).__name__}: {exc}", retryable, exc, step)
 

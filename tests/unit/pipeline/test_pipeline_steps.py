@@ -258,3 +258,34 @@ async def test_a_timeout_raised_by_the_steps_own_io_keeps_its_message() -> None:
 
     assert result.error is not None and result.error.code == "timeout"
     assert result.error.message == "read timed out after 5s"
+
+
+async def test_a_step_that_swallows_its_timeouts_cancellation_still_times_out() -> None:
+    @step(timeout_s=0.01)
+    async def stubborn(inp: str, ctx: object) -> str:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            return "late answer"  # a step must not turn an expired deadline into success
+        return "never"
+
+    result = await stubborn.run("x", None)
+
+    assert result.error is not None
+    assert result.error.code == "timeout" and result.error.retryable
+    assert "0.01s" in result.error.message
+
+
+async def test_an_error_raised_while_a_timed_out_step_cleans_up_is_still_a_timeout() -> None:
+    @step(timeout_s=0.01)
+    async def messy(inp: str, ctx: object) -> str:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise RuntimeError("connection reset while closing") from None
+        return "never"
+
+    result = await messy.run("x", None)
+
+    assert result.error is not None and result.error.code == "timeout"
+    assert isinstance(result.error.cause, RuntimeError)
