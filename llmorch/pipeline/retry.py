@@ -19,8 +19,8 @@ class RetryPolicy:
 
     `retry_on` names the error codes worth retrying; None means "whatever the error says is
     retryable" (timeouts, connection errors, StepFailure(retryable=True), an unreachable LLM).
-    Jitter spreads each delay uniformly over ±`jitter` of itself so retries from parallel arms
-    do not hit a server in lockstep.
+    Jitter spreads each delay uniformly over ±`jitter` of itself (but not past `max_delay_s`) so
+    retries from parallel arms do not hit a server in lockstep.
     """
 
     max_attempts: int = 3
@@ -49,9 +49,15 @@ class RetryPolicy:
         return error.code in self.retry_on
 
     def delay_s(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        capped = min(self.max_delay_s, self.base_delay_s * self.multiplier ** (attempt - 1))
-        return capped * (1.0 + self.jitter * (2.0 * self.random() - 1.0))
+        """Seconds to wait after failed attempt number `attempt` (1-based); never past the cap."""
+        try:
+            grown = self.base_delay_s * self.multiplier ** (attempt - 1)
+        except OverflowError:  # a long-lived policy's later attempts: far beyond any cap
+            grown = self.max_delay_s
+        capped = min(self.max_delay_s, grown)
+        low = capped * (1.0 - self.jitter)
+        high = min(self.max_delay_s, capped * (1.0 + self.jitter))
+        return low + (high - low) * self.random()
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

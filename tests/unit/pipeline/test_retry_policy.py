@@ -44,3 +44,16 @@ def test_should_retry_follows_the_error_flag_unless_codes_are_listed() -> None:
 def test_nonsense_policies_are_rejected(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         RetryPolicy(**kwargs)  # pyright: ignore[reportArgumentType]
+
+
+def test_jitter_never_pushes_a_delay_past_the_cap() -> None:
+    policy = RetryPolicy(base_delay_s=10.0, max_delay_s=10.0, jitter=0.2, random=lambda: 0.999999)
+    assert policy.delay_s(1) <= 10.0
+    assert policy.delay_s(5) <= 10.0
+    low = RetryPolicy(base_delay_s=10.0, max_delay_s=10.0, jitter=0.2, random=lambda: 0.0)
+    assert low.delay_s(5) == pytest.approx(8.0)  # still spread below the cap
+
+
+def test_a_policy_with_thousands_of_attempts_keeps_waiting_the_cap() -> None:
+    policy = RetryPolicy(max_attempts=5000, base_delay_s=0.1, max_delay_s=5.0, jitter=0.0)
+    assert policy.delay_s(1100) == 5.0
