@@ -7,14 +7,21 @@ then the defaults below. Unknown keys are errors, so a typo never silently does 
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from llmorch import paths
 from llmorch.errors import ConfigError
@@ -221,6 +228,8 @@ def load_config(
         built = _FromSources(**flags)
     except ValidationError as exc:
         raise ConfigError(_describe_validation_error(exc, partial)) from exc
+    except SettingsError as exc:  # an environment value it had to parse as JSON did not parse
+        raise _env_json_error(exc) from exc
     settings = Settings.model_validate(built.model_dump(by_alias=True))
     return LoadedConfig(settings, used_file, file_data, flags)
 
@@ -229,8 +238,52 @@ def _describe_validation_error(exc: ValidationError, loaded: LoadedConfig) -> st
     first = exc.errors()[0]
     key = ".".join(str(p) for p in first["loc"])
     problem = first["msg"]
+    origin = loaded.origin(key)
     if first["type"] == "extra_forbidden":
         problem = "unknown key"
+    elif first["type"] == "missing" and len(first["loc"]) > 1:
+        # A required key of an optional section (embedding.base_url): blame whoever set the section.
+        section = str(first["loc"][0])
+        origin = _section_origin(loaded, section)
+        problem = f"required when the {section} section is set"
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{loaded.origin(key)}: {key}: {problem}{suffix}"
+    return f"{origin}: {key}: {problem}{suffix}"
+
+
+def _section_origin(loaded: LoadedConfig, section: str) -> str:
+    if section in loaded.overrides:
+        return "flag"
+    prefix = ENV_PREFIX + section.upper()
+    for name in sorted(os.environ):
+        if name.upper() == prefix or name.upper().startswith(prefix + ENV_NESTED_DELIMITER):
+            return f"env {name}"
+    if section in loaded.file_data:
+        return f"config file {loaded.file}"
+    return "default"
+
+
+def _env_json_error(exc: SettingsError) -> ConfigError:
+    """pydantic-settings names only the section; find the variable that is not valid JSON."""
+    for name, key in _json_env_vars():
+        try:
+            json.loads(os.environ[name])
+        except ValueError:
+            shape = 'list, e.g. \'["a", "b"]\'' if "." in key else "object"
+            return ConfigError(f"env {name}: {key}: not valid JSON (write a JSON {shape})")
+    return ConfigError(f"environment: {exc}")
+
+
+def _json_env_vars() -> Iterator[tuple[str, str]]:
+    """The set LLMORCH_* variables read as JSON: whole sections and list-valued keys."""
+    for section, section_field in Settings.model_fields.items():
+        name = ENV_PREFIX + section.upper()
+        if name in os.environ:
+            yield name, section
+        for model in get_args(section_field.annotation) or (section_field.annotation,):
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue
+            for key, key_field in model.model_fields.items():
+                name = f"{ENV_PREFIX}{section.upper()}{ENV_NESTED_DELIMITER}{key.upper()}"
+                if get_origin(key_field.annotation) is list and name in os.environ:
+                    yield name, f"{section}.{key}"

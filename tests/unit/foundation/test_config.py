@@ -121,3 +121,49 @@ def test_secret_values_are_collected_for_redaction(monkeypatch: pytest.MonkeyPat
     settings = load_config().settings
     assert sorted(settings.secret_values()) == ["qdrant-secret", "sk-live-123456789"]
     assert "sk-live" not in repr(settings)
+
+
+def test_a_list_from_env_that_is_not_json_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LLMORCH_INGEST__PATHS", "~/vault")
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    message = caught.value.message
+    assert message.startswith("env LLMORCH_INGEST__PATHS: ingest.paths: not valid JSON")
+    assert "JSON list" in message
+
+
+def test_a_list_from_env_as_json_is_read_with_home_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("LLMORCH_TOOLS__NOTE_ROOTS", '["~/vault", "/srv/notes"]')
+    roots = load_config().settings.tools.note_roots
+    assert roots == [tmp_path / "vault", Path("/srv/notes")]
+
+
+def test_an_optional_section_missing_a_required_key_names_who_set_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLMORCH_EMBEDDING__MODEL", "nomic-embed-text")
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert caught.value.message == (
+        "env LLMORCH_EMBEDDING__MODEL: embedding.base_url: required when the embedding section is set"
+    )
+    monkeypatch.delenv("LLMORCH_EMBEDDING__MODEL")
+    config = write(tmp_path / "c.yaml", "embedding:\n  base_url: http://localhost:11434/v1\n")
+    with pytest.raises(ConfigError, match=rf"^config file {config}: embedding\.model: required"):
+        load_config(config)
+
+
+def test_an_empty_config_file_means_defaults(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path / "c.yaml", "# nothing set yet\n"))
+    assert loaded.settings == load_config().settings
+    assert loaded.file == tmp_path / "c.yaml"
+
+
+def test_a_config_path_that_is_a_directory_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path)
