@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 from loguru import logger
 
 from llmorch import __version__
+from llmorch.errors import ConfigError
 
 if TYPE_CHECKING:
     from loguru import Message, Record
@@ -171,6 +172,7 @@ def configure_logging(
     out = stream if stream is not None else sys.stderr
     redact = Redactor(secret_values)
     use_json = json_lines if json_lines is not None else not out.isatty()
+    handle = None if file is None else _open_log_file(file)
     logger.remove()
     logger.configure(patcher=_add_component_default)
     if use_json:
@@ -179,7 +181,19 @@ def configure_logging(
         logger.add(
             _RedactingTextSink(out, redact), level=level, format=_PRETTY_FORMAT, colorize=True
         )
-    if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handle = file.open("a", encoding="utf-8")
+    if handle is not None:
         logger.add(_JsonSink(handle, redact), level="DEBUG", format="{message}")
+
+
+def _open_log_file(file: Path) -> TextIO:
+    """Open the log file for appending, creating its folder; a path we cannot write is a ConfigError."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        return file.open("a", encoding="utf-8")
+    except OSError as exc:
+        # mkdir reports a file standing where the folder should be as "File exists".
+        reason = f"{exc.filename} is not a folder" if isinstance(exc, FileExistsError) else None
+        raise ConfigError(
+            f"cannot open log file {file}: {reason or exc.strerror or exc}",
+            hint="set logging.file to a writable file path",
+        ) from exc

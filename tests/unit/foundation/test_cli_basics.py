@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from llmorch import __version__
@@ -52,3 +53,19 @@ def test_config_init_never_overwrites_without_force(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == "llm: {}\n"
     assert runner.invoke(app, ["--config", str(target), "config", "init", "--force"]).exit_code == 0
     assert "max_tool_iterations" in target.read_text(encoding="utf-8")
+
+
+def test_unusable_log_file_or_env_list_is_one_line_and_exit_code_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLMORCH_LOGGING__FILE", str(tmp_path))  # a folder, not a file
+    result = runner.invoke(app, ["config", "show"])
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"error: cannot open log file {tmp_path}")
+    assert "Traceback" not in result.stderr
+
+    monkeypatch.delenv("LLMORCH_LOGGING__FILE")
+    monkeypatch.setenv("LLMORCH_INGEST__PATHS", "~/vault")
+    result = runner.invoke(app, ["config", "show"])
+    assert result.exit_code == 3
+    assert "env LLMORCH_INGEST__PATHS: ingest.paths: not valid JSON" in result.stderr

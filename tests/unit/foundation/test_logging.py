@@ -10,6 +10,7 @@ import pytest
 from loguru import logger
 
 from llmorch import __version__
+from llmorch.errors import ConfigError
 from llmorch.logging import (
     REDACTED,
     configure_logging,
@@ -89,3 +90,24 @@ def test_secrets_never_reach_stderr_or_file(tmp_path: Path, json_lines: bool) ->
         assert "unconfigured-key-42" not in text
         assert "sk-abcdefghijklmnop" not in text
         assert text.count(REDACTED) >= 4
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("folder", "Is a directory"), ("under-a-file", "is not a folder")],
+)
+def test_a_log_file_that_cannot_be_opened_is_a_config_error(
+    tmp_path: Path, where: str, reason: str
+) -> None:
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    target = tmp_path if where == "folder" else tmp_path / "a-file" / "llmorch.log"
+    stream = io.StringIO()
+    configure_logging(level="INFO", json_lines=True, stream=stream)
+
+    with pytest.raises(
+        ConfigError, match=f"cannot open log file {re.escape(str(target))}: .*{reason}"
+    ):
+        configure_logging(level="INFO", json_lines=True, file=target, stream=io.StringIO())
+
+    logger.info("still logging")  # the sinks that worked before are left in place
+    assert lines(stream)[-1]["message"] == "still logging"
