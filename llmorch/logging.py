@@ -90,7 +90,11 @@ class Redactor:
         return text
 
 
-_SECRET_KEYS = re.compile(r"(?i)^(authorization|api[_-]?key|x-api-key|password|token|secret)$")
+# Keys whose values are credentials: `headers["Proxy-Authorization"]`, `access_token`, `client_secret`;
+# not `max_tokens` or `prompt_tokens`, which are counts.
+_SECRET_KEYS = re.compile(
+    r"(?i)(authorization|api[_-]?key|password|passwd|secret|cookie|(^|[_-])token$)"
+)
 
 
 def _scrub(value: Any, redact: Redactor) -> Any:
@@ -100,7 +104,7 @@ def _scrub(value: Any, redact: Redactor) -> Any:
     if isinstance(value, dict):
         mapping = cast("dict[Any, Any]", value)
         return {
-            k: REDACTED if _SECRET_KEYS.match(str(k)) else _scrub(v, redact)
+            k: REDACTED if _SECRET_KEYS.search(str(k)) else _scrub(v, redact)
             for k, v in mapping.items()
         }
     if isinstance(value, list | tuple):
@@ -126,7 +130,8 @@ def json_line(record: Record, redact: Redactor) -> str:
         payload["extra"] = _scrub(extra, redact)
     payload["message"] = redact(record["message"])
     if record["exception"] is not None:
-        payload["exception"] = repr(record["exception"].value)
+        # Redacted before dumping: JSON escapes the quotes the credential patterns look for.
+        payload["exception"] = redact(repr(record["exception"].value))
     return redact(json.dumps(payload, default=str, ensure_ascii=False))
 
 

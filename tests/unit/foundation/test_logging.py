@@ -111,3 +111,36 @@ def test_a_log_file_that_cannot_be_opened_is_a_config_error(
 
     logger.info("still logging")  # the sinks that worked before are left in place
     assert lines(stream)[-1]["message"] == "still logging"
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_secrets_in_a_logged_exception_are_redacted(json_lines: bool) -> None:
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", json_lines=json_lines, secret_values=[SECRET], stream=stream)
+    try:
+        raise RuntimeError(
+            f'server echoed {{"Authorization": "Bearer tok-abcdef123", "api_key": "key-42xyz"}}'
+            f" for {SECRET}"
+        )
+    except RuntimeError:
+        logger.exception("request failed")
+    text = stream.getvalue()
+    assert "request failed" in text and "RuntimeError" in text
+    for leaked in ("tok-abcdef123", "key-42xyz", SECRET):
+        assert leaked not in text
+
+
+def test_credential_keys_nested_in_extra_are_redacted_but_token_counts_are_kept() -> None:
+    stream = io.StringIO()
+    configure_logging(level="INFO", json_lines=True, stream=stream)
+    logger.bind(
+        oauth={"access_token": "at-1234567", "refresh_token": "rt-1234567"},
+        request={"headers": [{"Proxy-Authorization": "Basic dXNlcjpwYXNz"}]},
+        usage={"prompt_tokens": 12, "max_tokens": 256},
+    ).info("called")
+    (record,) = lines(stream)
+    assert record["extra"] == {
+        "oauth": {"access_token": REDACTED, "refresh_token": REDACTED},
+        "request": {"headers": [{"Proxy-Authorization": REDACTED}]},
+        "usage": {"prompt_tokens": 12, "max_tokens": 256},
+    }
