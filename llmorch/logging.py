@@ -67,12 +67,35 @@ def trace_context(trace_id: str | None = None, **fields: Any) -> Generator[str]:
         _current_trace_id.reset(token)
 
 
+# The open span and the one it was opened in, so nested spans (a pipeline run inside a step)
+# name their parent and the span tree can be rebuilt from the logs.
+_current_span_id: ContextVar[str | None] = ContextVar("llmorch_span_id", default=None)
+_parent_span_id: ContextVar[str | None] = ContextVar("llmorch_parent_span_id", default=None)
+
+
+def current_span_id() -> str | None:
+    """The span id bound by the innermost enclosing `span_context`, if any."""
+    return _current_span_id.get()
+
+
+def parent_span_id() -> str | None:
+    """The span the innermost enclosing `span_context` was opened in, if any."""
+    return _parent_span_id.get()
+
+
 @contextmanager
 def span_context(**fields: Any) -> Generator[str]:
-    """Bind a fresh span id (and any extra fields) inside the current trace."""
+    """Bind a fresh span id, its parent span's id (and any extra fields) inside the current trace."""
+    parent = _current_span_id.get()
     sid = new_span_id()
-    with logger.contextualize(span_id=sid, **fields):
-        yield sid
+    span_token = _current_span_id.set(sid)
+    parent_token = _parent_span_id.set(parent)
+    try:
+        with logger.contextualize(span_id=sid, parent_span_id=parent, **fields):
+            yield sid
+    finally:
+        _parent_span_id.reset(parent_token)
+        _current_span_id.reset(span_token)
 
 
 class Redactor:
@@ -123,6 +146,7 @@ def json_line(record: Record, redact: Redactor) -> str:
         "component": extra.pop("component", record["name"]),
         "trace_id": extra.pop("trace_id", None),
         "span_id": extra.pop("span_id", None),
+        "parent_span_id": extra.pop("parent_span_id", None),
         "service": SERVICE_NAME,
         "version": __version__,
     }

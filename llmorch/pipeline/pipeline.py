@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from loguru import logger
 
-from llmorch.logging import current_trace_id, new_span_id, new_trace_id, span_context
+from llmorch.logging import current_trace_id, new_trace_id, span_context
 from llmorch.pipeline.result import Failure, StepError, StepResult, Stopwatch, Success
 from llmorch.pipeline.step import SameOutput, Step, error_from_exception
 from llmorch.pipeline.tracing import ensure_trace
@@ -253,6 +253,7 @@ def _record_cancelled(
             continue
         cancelled += 1
         error = StepError("cancelled", reason, cause=asyncio.CancelledError(reason), step=job_name)
-        results[index] = Failure(error, watch.meta(job_name, trace_id, new_span_id()))
+        with span_context(step=job_name) as span_id:  # its record, a child of the composite's span
+            results[index] = Failure(error, watch.meta(job_name, trace_id, span_id))
     if cancelled:
         logger.info("{}: {} running step(s) {}", name, cancelled, reason)

@@ -12,6 +12,7 @@ from time import perf_counter
 from typing import ClassVar, Generic, Literal, NoReturn, TypeAlias, TypeVar
 
 from llmorch.errors import LlmorchError
+from llmorch.logging import parent_span_id
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -44,7 +45,10 @@ class StepError:
 
 @dataclass(frozen=True, slots=True)
 class StepMeta:
-    """When and where a step ran; ids are W3C trace-context hex (32 and 16 digits)."""
+    """When and where a step ran; ids are W3C trace-context hex (32 and 16 digits).
+
+    `parent_span_id` is the span it ran in (the pipeline, or the step a nested pipeline ran in).
+    """
 
     name: str
     started_at: datetime
@@ -53,6 +57,7 @@ class StepMeta:
     trace_id: str
     span_id: str
     attempts: int = 1
+    parent_span_id: str | None = None
 
 
 class Stopwatch:
@@ -65,6 +70,7 @@ class Stopwatch:
         self._t0 = perf_counter()
 
     def meta(self, name: str, trace_id: str, span_id: str, attempts: int = 1) -> StepMeta:
+        """Called inside the span `span_id`, whose parent it records."""
         duration_ms = (perf_counter() - self._t0) * 1000.0
         return StepMeta(
             name=name,
@@ -74,6 +80,7 @@ class Stopwatch:
             trace_id=trace_id,
             span_id=span_id,
             attempts=attempts,
+            parent_span_id=parent_span_id(),
         )
 
 

@@ -144,3 +144,15 @@ def test_credential_keys_nested_in_extra_are_redacted_but_token_counts_are_kept(
         "request": {"headers": [{"Proxy-Authorization": REDACTED}]},
         "usage": {"prompt_tokens": 12, "max_tokens": 256},
     }
+
+
+def test_json_lines_name_the_parent_span_of_a_nested_span() -> None:
+    stream = io.StringIO()
+    configure_logging(level="INFO", json_lines=True, stream=stream)
+    with trace_context(), span_context() as outer:
+        logger.info("outer")
+        with span_context() as inner:
+            logger.info("inner")
+    first, second = lines(stream)
+    assert (first["span_id"], first["parent_span_id"]) == (outer, None)
+    assert (second["span_id"], second["parent_span_id"]) == (inner, outer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loguru import logger
 from pipeline_testkit import RecordedSleep
 
 from llmorch.logging import new_trace_id, trace_context
@@ -46,3 +47,28 @@ async def test_pipeline_reuses_a_trace_id_already_bound_by_the_caller(
     assert log_records and {r["trace_id"] for r in log_records} == {trace_id}
     completed = [r for r in log_records if r["message"].startswith("step echo completed")]
     assert len(completed) == 2 and completed[0]["span_id"] != completed[1]["span_id"]
+
+
+async def test_a_pipeline_nested_in_a_step_logs_child_spans_with_their_parents(
+    log_records: list[dict[str, Any]],
+) -> None:
+    @step
+    async def work(inp: str, ctx: object) -> str:
+        logger.info("inner work")
+        return inp
+
+    inner = Pipeline.create(work, name="inner")
+    outer = Pipeline.create(inner.as_step(name="nested"), name="outer")
+
+    result = await outer.execute("hi", None)
+
+    parent_of = {r["span_id"]: r["parent_span_id"] for r in log_records}
+    (work_record,) = [r for r in log_records if r["message"] == "inner work"]
+    chain = [work_record["span_id"]]
+    while parent_of[chain[-1]] is not None:
+        chain.append(parent_of[chain[-1]])
+    nested = result.steps[0].meta
+    assert len(chain) == 4  # work -> inner pipeline -> nested step -> outer pipeline
+    assert chain[2:] == [nested.span_id, result.meta.span_id]
+    assert nested.parent_span_id == result.meta.span_id
+    assert result.meta.parent_span_id is None
