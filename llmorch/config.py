@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, cast, get_args, get_origin
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -191,7 +191,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: the top level must be a mapping of sections")
-    return data  # pyright: ignore[reportUnknownVariableType]
+    sections = cast("dict[str, Any]", data)
+    # `llm:` with every key commented out is an empty section: defaults (or, for embedding, absent).
+    return {name: value for name, value in sections.items() if value is not None}
 
 
 def load_config(

@@ -167,3 +167,12 @@ def test_an_empty_config_file_means_defaults(tmp_path: Path) -> None:
 def test_a_config_path_that_is_a_directory_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_config(tmp_path)
+
+
+def test_a_section_with_every_key_commented_out_means_its_defaults(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.yaml", "llm:\n  # model: qwen3:8b\nembedding:\nstore:\n  kind: edge\n"
+    )
+    settings = load_config(config).settings
+    assert settings.llm == load_config().settings.llm
+    assert settings.embedding is None
