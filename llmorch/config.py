@@ -166,12 +166,15 @@ def _lookup(data: dict[str, Any], parts: list[str]) -> Any:
 
 
 def resolve_config_file(explicit: Path | None) -> tuple[Path, bool]:
-    """The file to read and whether the user named it (a named file must exist)."""
+    """The file to read and whether the user named it (a named file must exist).
+
+    `~` is expanded: no shell does it in `--config=~/x.yaml` or a systemd `Environment=` line.
+    """
     if explicit is not None:
-        return explicit, True
+        return explicit.expanduser(), True
     from_env = os.environ.get(CONFIG_ENV_VAR)
     if from_env:
-        return Path(from_env), True
+        return Path(from_env).expanduser(), True
     return paths.default_config_file(), False
 
 

@@ -176,3 +176,14 @@ def test_a_section_with_every_key_commented_out_means_its_defaults(tmp_path: Pat
     settings = load_config(config).settings
     assert settings.llm == load_config().settings.llm
     assert settings.embedding is None
+
+
+def test_home_is_expanded_in_the_config_file_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write(tmp_path / "c.yaml", "store:\n  collection: work\n")
+    monkeypatch.setenv("LLMORCH_CONFIG", "~/c.yaml")  # as a systemd Environment= line leaves it
+    assert load_config().settings.store.collection == "work"
+    monkeypatch.delenv("LLMORCH_CONFIG")
+    assert load_config(Path("~/c.yaml")).file == tmp_path / "c.yaml"  # --config=~/c.yaml
