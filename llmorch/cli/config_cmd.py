@@ -45,14 +45,14 @@ def show(
 
 
 @app.command("path")
-def path() -> None:
+def path(ctx: typer.Context) -> None:
     """Print the config file llmorch reads (it may not exist yet).
 
     Example: llmorch config path
     """
     from llmorch.config import resolve_config_file
 
-    file, _ = resolve_config_file(None)
+    file, _ = resolve_config_file(ctx.ensure_object(AppState).config_file)
     typer.echo(str(file))
 
 
