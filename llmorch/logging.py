@@ -6,6 +6,7 @@ Nothing is configured at import time; the CLI calls `configure_logging` once.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import sys
@@ -207,8 +208,10 @@ def configure_logging(
     if use_json:
         logger.add(_JsonSink(out, redact), level=level, format="{message}")
     else:
+        # Colour only on a terminal and never under NO_COLOR (https://no-color.org).
+        colorize = out.isatty() and not os.environ.get("NO_COLOR")
         logger.add(
-            _RedactingTextSink(out, redact), level=level, format=_PRETTY_FORMAT, colorize=True
+            _RedactingTextSink(out, redact), level=level, format=_PRETTY_FORMAT, colorize=colorize
         )
     if handle is not None:
         logger.add(_JsonSink(handle, redact), level="DEBUG", format="{message}")

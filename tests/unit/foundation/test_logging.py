@@ -156,3 +156,27 @@ def test_json_lines_name_the_parent_span_of_a_nested_span() -> None:
     first, second = lines(stream)
     assert (first["span_id"], first["parent_span_id"]) == (outer, None)
     assert (second["span_id"], second["parent_span_id"]) == (inner, outer)
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr does in an interactive shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stream", "no_color", "coloured"),
+    [(Terminal(), None, True), (Terminal(), "1", False), (io.StringIO(), None, False)],
+)
+def test_pretty_logs_are_coloured_only_on_a_terminal_without_no_color(
+    monkeypatch: pytest.MonkeyPatch, stream: io.StringIO, no_color: str | None, coloured: bool
+) -> None:
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    configure_logging(level="INFO", json_lines=False, stream=stream)
+    logger.warning("disk almost full")
+    assert "disk almost full" in stream.getvalue()
+    assert ("\x1b[" in stream.getvalue()) is coloured
