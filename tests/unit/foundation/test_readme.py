@@ -71,3 +71,15 @@ def test_library_example_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("check the uninterruptible power supply ")
+
+
+def test_ask_json_keys_are_the_ones_the_readme_lists() -> None:
+    from llmorch.workflows.ask import AskResult
+
+    match = re.search(
+        r"`--json` prints one object:\n(.*?); a failed run", section("Commands"), re.S
+    )
+    assert match, "README no longer lists the keys of `ask --json`"
+    documented = re.findall(r"`([a-z_]+)`", match.group(1))
+    printed = [name for name, field in AskResult.model_fields.items() if not field.exclude]
+    assert sorted(documented) == sorted([*printed, "exit_code"])
