@@ -56,7 +56,8 @@ class ToolError(LlmorchError):
 
 
 class IngestError(LlmorchError):
-    """Ingest could not run (no such path, index busy). Bad single files are skipped, not raised."""
+    """Ingest could not run (no such path, nothing to ingest). Bad single files are skipped, not
+    raised; a busy index is a RetrievalError, as it is for every reader of the index."""
 
     exit_code = 8
     kind = "ingest"

@@ -68,7 +68,7 @@ def init(
     from llmorch.config import resolve_config_file
 
     state = ctx.ensure_object(AppState)
-    target: Path = state.config_file or resolve_config_file(None)[0]
+    target: Path = resolve_config_file(state.config_file)[0]
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists", hint="pass --force to overwrite it")
     example = resources.files("llmorch").joinpath("config.example.yaml").read_text("utf-8")

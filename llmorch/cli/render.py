@@ -66,10 +66,18 @@ def status(text: str) -> None:
 
 
 def settings_table(rows: list[tuple[str, Any, str]], file: Path | None) -> None:
+    if not out().is_terminal:
+        # One whole line per key, so `config show | grep base_url` finds the value uncut.
+        plain(
+            "\n".join(
+                f"{key} = {json.dumps(value, default=str)}  # {src}" for key, value, src in rows
+            )
+        )
+        return
     table = Table(title=f"config file: {file or 'none'}", title_justify="left", expand=False)
     table.add_column("key", style="cyan", no_wrap=True)
-    table.add_column("value")
-    table.add_column("source", style="dim")
+    table.add_column("value", overflow="fold")
+    table.add_column("source", style="dim", overflow="fold")
     for key, value, source in rows:
         table.add_row(key, escape(json.dumps(value, default=str)), escape(source))
     out().print(table)

@@ -91,6 +91,9 @@ class LlmClient:
             page = await self._sdk.models.list()
         except openai.OpenAIError as exc:
             self._raise(exc, model=self._model or "")
+        except (AttributeError, TypeError) as exc:
+            # The SDK's pager fails on a body that is not JSON (a web page at base_url).
+            raise _not_an_api(self.base_url, "a non-JSON model list") from exc
         return [m.id for m in page.data]
 
     async def model(self) -> str:
@@ -321,6 +324,13 @@ def _logged(completion: Completion, started_at: float, sent: int) -> Completion:
     return completion
 
 
+def _not_an_api(base_url: str, said: str) -> LlmError:
+    return LlmError(
+        f"the server at {base_url} did not answer like an OpenAI-compatible API: {said}",
+        hint="check llm.base_url; it usually ends in /v1",
+    )
+
+
 def _completion(response: ChatCompletion, base_url: str) -> Completion:
     from openai.types.chat import ChatCompletion
 
@@ -328,11 +338,7 @@ def _completion(response: ChatCompletion, base_url: str) -> Completion:
 
     # The SDK hands back the raw text when a body is not JSON (a web page, a proxy's notice).
     if not isinstance(cast("object", response), ChatCompletion):
-        said = " ".join(str(response).split())[:80]
-        raise LlmError(
-            f"the server at {base_url} did not answer like an OpenAI-compatible API: {said!r}",
-            hint="check llm.base_url; it usually ends in /v1",
-        )
+        raise _not_an_api(base_url, repr(" ".join(str(response).split())[:80]))
     if not response.choices:
         raise LlmError(f"the LLM answered with no choices (model {response.model!r})")
     choice = response.choices[0]

@@ -49,9 +49,16 @@ class EdgeStore:
         self._shard: qe.EdgeShard | None = None
 
     @classmethod
-    def open(cls, edge_path: Path, collection: str, *, lock_timeout: float = 0) -> EdgeStore:
-        """Take the collection's lock (RetrievalError "busy" if another process holds it)."""
+    def open(
+        cls, edge_path: Path, collection: str, *, lock_timeout: float = 0, must_exist: bool = False
+    ) -> EdgeStore:
+        """Take the collection's lock (RetrievalError "busy" if another process holds it).
+
+        `must_exist` is for readers: a missing collection is an error before anything is written,
+        so searching a mistyped name leaves no empty folder behind."""
         directory = edge_path / collection
+        if must_exist and not (directory / META_FILE).is_file():
+            raise _missing(collection, edge_path)
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -83,10 +90,7 @@ class EdgeStore:
         try:
             return CollectionMeta.model_validate_json(meta_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise RetrievalError(
-                f"collection {self._collection!r} does not exist in {self._dir.parent}",
-                hint="run `llmorch ingest PATH` first",
-            ) from None
+            raise _missing(self._collection, self._dir.parent) from None
         except (OSError, ValueError) as exc:
             raise RetrievalError(
                 f"collection {self._collection!r}: unreadable {meta_path}: {exc}",
@@ -234,6 +238,13 @@ class EdgeStore:
             *args,
             **kwargs,
         )
+
+
+def _missing(collection: str, edge_path: Path) -> RetrievalError:
+    return RetrievalError(
+        f"collection {collection!r} does not exist in {edge_path}",
+        hint="run `llmorch ingest PATH` first",
+    )
 
 
 def _to_point(point: ChunkPoint) -> qe.Point:

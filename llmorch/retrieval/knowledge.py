@@ -54,7 +54,7 @@ class KnowledgeBase:
             from llmorch.retrieval.embedder import OpenAIEmbedder
 
             owned = OpenAIEmbedder.from_settings(settings.embedding)
-        store = store or open_store(settings, collection)
+        store = store or open_store(settings, collection, must_exist=True)
         try:
             return cls(settings, store, embedder=embedder, owned_embedder=owned)
         except BaseException:
@@ -109,7 +109,7 @@ class KnowledgeBase:
     def _store_for(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
         name = collection or self._default
         if name not in self._stores:
-            store = open_store(self._settings, name)
+            store = open_store(self._settings, name, must_exist=True)
             try:
                 self._adopt(store)
             except BaseException:

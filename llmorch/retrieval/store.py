@@ -92,8 +92,11 @@ def hit_from_payload(payload: dict[str, Any], score: float) -> SearchHit:
     )
 
 
-def open_store(settings: Settings, collection: str | None = None) -> VectorStore:
-    """The configured backend for one collection (default: settings.store.collection)."""
+def open_store(
+    settings: Settings, collection: str | None = None, *, must_exist: bool = False
+) -> VectorStore:
+    """The configured backend for one collection (default: settings.store.collection).
+    `must_exist` (for searching) refuses a missing collection before creating anything."""
     name = collection or settings.store.collection
     if not _COLLECTION_NAME.fullmatch(name):
         # The edge store uses the name as a folder: `../x` must not write outside the index.
@@ -107,4 +110,4 @@ def open_store(settings: Settings, collection: str | None = None) -> VectorStore
         return ServerStore.connect(settings.store, name)
     from llmorch.retrieval.edge import EdgeStore
 
-    return EdgeStore.open(settings.store.edge_path(), name)
+    return EdgeStore.open(settings.store.edge_path(), name, must_exist=must_exist)

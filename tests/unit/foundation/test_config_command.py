@@ -26,3 +26,24 @@ def test_config_path_follows_the_env_var_then_the_xdg_default(
     assert runner.invoke(app, ["config", "path"]).stdout == f"{default}\n"
     monkeypatch.setenv("LLMORCH_CONFIG", str(tmp_path / "env.yaml"))
     assert runner.invoke(app, ["config", "path"]).stdout == f"{tmp_path / 'env.yaml'}\n"
+
+
+def test_config_init_expands_home_in_the_config_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["--config", "~/llmorch.yaml", "config", "init"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "home" / "llmorch.yaml").is_file()
+    assert not (tmp_path / "~").exists()
+
+
+def test_config_show_piped_keeps_long_values_whole(tmp_path: Path) -> None:
+    url = "http://a-rather-long-host-name.internal.example:8080/v1/with/a/long/path"
+    config = tmp_path / "c.yaml"
+    config.write_text(f"llm:\n  base_url: {url}\n", encoding="utf-8")
+    result = runner.invoke(app, ["--config", str(config), "config", "show"])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if line.startswith("llm.base_url"))
+    assert line == f'llm.base_url = "{url}"  # config file {config}'

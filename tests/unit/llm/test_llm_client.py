@@ -329,3 +329,12 @@ async def test_a_server_that_drops_the_connection_is_not_called_unreachable(
             await client.complete(QUESTION)
     assert not isinstance(caught.value, LlmUnreachableError)
     assert "closed the connection without answering" in str(caught.value)
+
+
+async def test_a_web_page_instead_of_a_model_list_is_an_llm_error_naming_base_url() -> None:
+    page = httpx2.Response(200, text="<!doctype html><title>Router login</title>")
+    transport = httpx2.MockTransport(lambda request: page)
+    settings = LlmSettings(base_url="http://router.test/v1", max_retries=0)
+    async with LlmClient(settings, http_client=httpx2.AsyncClient(transport=transport)) as client:
+        with pytest.raises(LlmError, match="did not answer like an OpenAI-compatible API"):
+            await client.model()

@@ -220,3 +220,12 @@ def test_a_damaged_collection_record_is_a_retrieval_error(tmp_path: Path) -> Non
     with pytest.raises(RetrievalError, match="unreadable"):
         store.meta()
     store.close()
+
+
+def test_searching_a_collection_that_does_not_exist_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.model_validate({"store": {"path": str(tmp_path / "qdrant")}})
+    with pytest.raises(RetrievalError, match="'nope' does not exist"):
+        KnowledgeBase.open(settings, collection="nope")
+    assert not (tmp_path / "qdrant" / "nope").exists()
