@@ -17,7 +17,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from loguru import logger
+from loguru import logger as logger  # re-exported: every llmorch module logs through it
 
 from llmorch import __version__
 from llmorch.errors import ConfigError
@@ -35,6 +35,12 @@ _SECRET_PATTERNS = (
     re.compile(r"(?i)((?:api[_-]?key|x-api-key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
 )
+
+
+# llmorch is a library first: its records stay silent until the application asks for them
+# (loguru's convention for libraries). `configure_logging`, which the CLI calls, turns them on;
+# a library user calls `logger.enable("llmorch")` with sinks of their own.
+logger.disable("llmorch")
 
 
 def new_trace_id() -> str:
@@ -205,6 +211,7 @@ def configure_logging(
     handle = None if file is None else _open_log_file(file)
     logger.remove()
     logger.configure(patcher=_add_component_default)
+    logger.enable("llmorch")
     if use_json:
         logger.add(_JsonSink(out, redact), level=level, format="{message}")
     else:

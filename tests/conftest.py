@@ -1,4 +1,5 @@
-"""Every test runs with its own XDG dirs and no LLMORCH_* from the developer's shell."""
+"""Every test runs with its own XDG dirs, no LLMORCH_* from the developer's shell, and llmorch's
+log records switched on (a library keeps them off until asked) so tests can capture them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from loguru import logger
 
 
 @pytest.fixture(autouse=True)
@@ -16,4 +18,5 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
             monkeypatch.delenv(name)
     for kind in ("CONFIG", "DATA", "STATE", "CACHE"):
         monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / "xdg" / kind.lower()))
+    logger.enable("llmorch")
     yield

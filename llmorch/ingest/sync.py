@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from loguru import logger
 from pydantic import BaseModel, Field
 
 from llmorch.errors import IngestError, RetrievalError
 from llmorch.ingest.chunking import chunk_markdown
 from llmorch.ingest.markdown import parse_note
 from llmorch.ingest.sources import Scan, SkipFile, SourceFile, decode_text, read_source, scan_source
+from llmorch.logging import logger
 from llmorch.retrieval import bm25
 from llmorch.retrieval.schema import ChunkPayload, ChunkPoint, CollectionMeta, FileRecord
 from llmorch.retrieval.store import VectorStore, open_store

@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn, cast
 
-from loguru import logger
-
 from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError
 from llmorch.llm.messages import Completion, Message, ToolCall, ToolDefinition, Usage
@@ -24,6 +22,7 @@ from llmorch.llm.stream import (
     StreamEvent,
     TextDelta,
 )
+from llmorch.logging import logger
 
 if TYPE_CHECKING:
     import httpx2

@@ -9,9 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
-from loguru import logger
-
-from llmorch.logging import current_trace_id, new_trace_id, span_context
+from llmorch.logging import current_trace_id, logger, new_trace_id, span_context
 from llmorch.pipeline.result import Failure, StepError, StepResult, Stopwatch, Success
 from llmorch.pipeline.step import SameOutput, Step, error_from_exception
 from llmorch.pipeline.tracing import ensure_trace

@@ -10,10 +10,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Generic, Protocol, TypeVar, overload
 
-from loguru import logger
-
 from llmorch.errors import LlmorchError, LlmUnreachableError
-from llmorch.logging import span_context
+from llmorch.logging import logger, span_context
 from llmorch.pipeline.result import (
     Failure,
     StepError,

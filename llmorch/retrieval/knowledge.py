@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from loguru import logger
-
+from llmorch.logging import logger
 from llmorch.retrieval import bm25
 from llmorch.retrieval.hits import SearchHit, SearchRequest
 from llmorch.retrieval.schema import CollectionMeta, StoreQuery

@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, get_type_hints, overload
 
-from loguru import logger
 from pydantic import BaseModel, ValidationError, create_model
 
 from llmorch.errors import LlmorchError, ToolError
 from llmorch.llm.messages import ToolDefinition
+from llmorch.logging import logger
 
 ToolFunction = Callable[..., Awaitable[Any]] | Callable[..., Any]
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,3 +182,27 @@ def test_pretty_logs_are_coloured_only_on_a_terminal_without_no_color(
     logger.warning("disk almost full")
     assert "disk almost full" in stream.getvalue()
     assert ("\x1b[" in stream.getvalue()) is coloured
+
+
+def test_a_library_user_sees_no_llmorch_records_until_enabling_them() -> None:
+    program = """
+import asyncio, sys
+from loguru import logger
+from llmorch.pipeline import Pipeline, step
+
+@step
+async def double(n: int, ctx: object) -> int:
+    return n * 2
+
+pipeline = Pipeline.create(double)
+asyncio.run(pipeline.execute(1, None))
+print("---", file=sys.stderr)
+logger.enable("llmorch")
+asyncio.run(pipeline.execute(1, None))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
+    )
+    silent, enabled = done.stderr.split("---\n")
+    assert silent == ""
+    assert "step double completed" in enabled
