@@ -93,6 +93,8 @@ def report_startup(repeats: int = 10) -> None:
 async def main(runs: int) -> None:
     logger.remove()
     await report_overhead("no loguru sink", runs)
+    # As the CLI does: a library's records are off until the application enables them.
+    logger.enable("llmorch")
     logger.add(io.StringIO(), level="WARNING")
     await report_overhead("sink at WARNING (the CLI default; DEBUG calls filtered)", runs)
     logger.remove()
