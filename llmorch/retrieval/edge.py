@@ -207,8 +207,11 @@ class EdgeStore:
         return self._call(self._open_shard().count, qe.CountRequest(exact=True))
 
     def flush(self) -> None:
+        """Persist, then merge segments: an ingest's many small writes otherwise make every
+        later open (each `search`) replay and load them one by one. A no-op when already merged."""
         if self._shard is not None:
             self._call(self._shard.flush)
+            self._call(self._shard.optimize)
 
     def close(self) -> None:
         self._close_shard()
