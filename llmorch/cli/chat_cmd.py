@@ -56,7 +56,9 @@ def chat(
 
     async def run() -> None:
         runtime = Runtime(
-            settings, model=model or (saved.model if saved else None), collection=collection
+            settings,
+            model=model or (saved.model if saved else None),
+            collection=collection or (saved.collection if saved else None),
         )
         async with runtime:
             session = ChatSession(

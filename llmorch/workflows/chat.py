@@ -40,6 +40,8 @@ class SavedSession(BaseModel):
     model: str | None = Field(
         default=None, description="Chosen with /model; None: the configured one."
     )
+    tags: list[str] = Field(default_factory=list[str], description="The --tags filter in force.")
+    collection: str | None = Field(default=None, description="None: the configured one.")
     messages: list[Message] = Field(default_factory=list[Message])
     sources: list[Source] = Field(default_factory=list[Source], description="The last answer's.")
 
@@ -86,9 +88,11 @@ class ChatSession:
     ) -> None:
         self.runtime = runtime
         self.store = store
-        self.tags = tags or []
         self.limit = limit
         self.state = saved or SavedSession(mode=mode)
+        # A resumed session keeps its filter and collection unless new ones are given.
+        self.state.tags = tags or self.state.tags
+        self.state.collection = runtime.collection
 
     @property
     def mode(self) -> AskMode:
@@ -114,7 +118,7 @@ class ChatSession:
         request = AskRequest(
             query=text,
             mode=self.mode,
-            tags=self.tags,
+            tags=self.state.tags,
             limit=self.limit,
             history=self.messages[-HISTORY_MESSAGES:],
         )

@@ -48,6 +48,21 @@ async def test_every_answer_is_saved_and_the_latest_session_resumes(
     assert answer.answer.startswith("Turn 2")
 
 
+async def test_a_resumed_session_keeps_its_tag_filter_unless_new_tags_are_given(
+    runtime: Runtime, llm: ScriptedLlm, tmp_path: Path
+) -> None:
+    store = SessionStore(tmp_path / "sessions")
+    async with runtime:
+        await ChatSession(runtime, store, tags=["garden"]).ask("what needs water?")
+        saved = store.latest()
+        assert saved is not None and saved.tags == ["garden"]
+        resumed = ChatSession(runtime, store, saved=saved)
+        answer = await resumed.ask("restic tomatoes")
+        assert {s.path for s in answer.sources} == {"Garden.md"}
+        retagged = ChatSession(runtime, store, tags=["backup"], saved=store.latest())
+        assert retagged.state.tags == ["backup"]
+
+
 async def test_a_cancelled_answer_leaves_the_conversation_unchanged(
     runtime: Runtime, llm: ScriptedLlm, tmp_path: Path
 ) -> None:
