@@ -51,6 +51,16 @@ def parse_note(text: str, fallback_title: str) -> Note:
     )
 
 
+def with_parent_tags(tags: list[str]) -> list[str]:
+    """The tags a note is found by: a nested tag counts for its parents too, as in Obsidian's
+    search (`homelab/backup` is also `homelab`)."""
+    expanded: list[str] = []
+    for tag in tags:
+        parts = tag.split("/")
+        expanded += ["/".join(parts[:depth]) for depth in range(len(parts), 0, -1)]
+    return _unique([t for t in expanded if t])
+
+
 def prose_lines(body: str) -> Iterator[str]:
     """The body's lines outside fenced code, with inline code spans blanked out."""
     fence: str | None = None

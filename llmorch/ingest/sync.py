@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from llmorch.errors import IngestError, RetrievalError
 from llmorch.ingest.chunking import chunk_markdown
-from llmorch.ingest.markdown import parse_note
+from llmorch.ingest.markdown import parse_note, with_parent_tags
 from llmorch.ingest.sources import Scan, SkipFile, SourceFile, decode_text, read_source, scan_source
 from llmorch.logging import logger
 from llmorch.retrieval import bm25
@@ -271,7 +271,7 @@ class _Run:
                 title=note.title,
                 heading=chunk.heading,
                 text=chunk.text,
-                tags=note.tags,
+                tags=with_parent_tags(note.tags),
                 aliases=note.aliases,
                 links=note.links,
                 content_hash=content_hash,

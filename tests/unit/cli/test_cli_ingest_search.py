@@ -122,3 +122,17 @@ def test_search_table_names_the_folder_when_two_folders_share_a_path(
     result = cli("search", "renew passport")
     assert result.exit_code == 0, result.output
     assert "work/todo.md#Todo" in result.stdout and "home/todo.md#Todo" in result.stdout
+
+
+def test_searching_a_parent_tag_finds_notes_with_its_nested_tags(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    vault = tmp_path / "nested"
+    vault.mkdir()
+    (vault / "Offsite.md").write_text(
+        "---\ntags: [homelab/backup]\n---\n# Offsite\n\nrestic copy\n"
+    )
+    (vault / "Other.md").write_text("# Other\n\nrestic elsewhere #misc\n")
+    assert cli("ingest", str(vault)).exit_code == 0
+    hits = json.loads(cli("search", "restic", "--tags", "homelab", "--json").stdout)
+    assert [hit["path"] for hit in hits] == ["Offsite.md"]

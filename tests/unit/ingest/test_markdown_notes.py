@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmorch.ingest.markdown import parse_note
+from llmorch.ingest.markdown import parse_note, with_parent_tags
 
 
 def test_frontmatter_and_inline_tags_merge_lowercased_without_duplicates() -> None:
@@ -68,3 +68,13 @@ def test_a_malformed_typed_value_is_broken_yaml_not_a_crash() -> None:
 def test_a_note_without_frontmatter_is_all_body() -> None:
     note = parse_note("just text\n", "f")
     assert (note.body, note.frontmatter_error, note.tags) == ("just text", None, [])
+
+
+def test_a_nested_tag_also_counts_for_its_parents() -> None:
+    assert with_parent_tags(["homelab/backup/offsite", "llm", "homelab/network"]) == [
+        "homelab/backup/offsite",
+        "homelab/backup",
+        "homelab",
+        "llm",
+        "homelab/network",
+    ]
