@@ -18,9 +18,9 @@ from pathlib import Path
 import pexpect
 import pytest
 import yaml
+from indexed_vault import LLMORCH, indexed_vault_env
 
 REPO = Path(__file__).resolve().parents[2]
-LLMORCH = Path(sys.executable).parent / "llmorch"
 SCRIPTED_LLM = REPO / "tests" / "unit" / "cli" / "scripted_llm.py"
 PROMPT = "you>"  # prompt-toolkit draws the trailing space as a cursor move, not a character
 
@@ -47,27 +47,13 @@ def slow_llm_url() -> Iterator[str]:
 
 @pytest.fixture
 def chat_env(tmp_path: Path, slow_llm_url: str) -> dict[str, str]:
-    vault = tmp_path / "vault"
-    vault.mkdir()
-    for name, text in VAULT.items():
-        (vault / name).write_text(text, encoding="utf-8")
-    config = tmp_path / "config.yaml"
-    data = {
-        "llm": {"base_url": slow_llm_url, "max_retries": 0},
-        "store": {"path": str(tmp_path / "qdrant")},
-    }
-    config.write_text(yaml.safe_dump(data), encoding="utf-8")
-    env = {
-        **os.environ,
-        "LLMORCH_CONFIG": str(config),
-        "TERM": "xterm",
-        "PROMPT_TOOLKIT_NO_CPR": "1",  # pexpect does not answer cursor-position queries
-    }
-    ingested = subprocess.run(
-        [str(LLMORCH), "ingest", str(vault)], env=env, capture_output=True, text=True
+    return indexed_vault_env(
+        tmp_path,
+        VAULT,
+        {"base_url": slow_llm_url, "max_retries": 0},
+        TERM="xterm",
+        PROMPT_TOOLKIT_NO_CPR="1",  # pexpect does not answer cursor-position queries
     )
-    assert ingested.returncode == 0, ingested.stderr
-    return env
 
 
 def spawn_chat(env: dict[str, str], *args: str) -> pexpect.spawn:

@@ -7,22 +7,19 @@ expected note among the sources, piped input), not whether the model's answer is
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import yaml
+from indexed_vault import LLMORCH, indexed_vault_env
 
 if TYPE_CHECKING:
     from conftest import LlamaServer
 
 pytestmark = pytest.mark.integration
 
-LLMORCH = Path(sys.executable).parent / "llmorch"
 NOTES = {
     "Backup strategy.md": (
         "---\ntags: [homelab]\n---\n# Backup strategy\n\n## Schedule\n\n"
@@ -35,26 +32,13 @@ NOTES = {
 
 @pytest.fixture
 def env(tmp_path: Path, llama_server: LlamaServer) -> dict[str, str]:
-    vault = tmp_path / "vault"
-    vault.mkdir()
-    for name, text in NOTES.items():
-        (vault / name).write_text(text, encoding="utf-8")
-    config = tmp_path / "config.yaml"
-    settings = {
-        "llm": {
-            "base_url": llama_server.base_url,
-            "model": llama_server.model,
-            "temperature": 0.0,
-            "max_retries": 0,
-        },
-        "store": {"path": str(tmp_path / "qdrant")},
-        "ingest": {"paths": [str(vault)]},
+    llm = {
+        "base_url": llama_server.base_url,
+        "model": llama_server.model,
+        "temperature": 0.0,
+        "max_retries": 0,
     }
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    environment = {**os.environ, "LLMORCH_CONFIG": str(config)}
-    ingested = llmorch(environment, "ingest")
-    assert ingested.returncode == 0, ingested.stderr
-    return environment
+    return indexed_vault_env(tmp_path, NOTES, llm)
 
 
 def llmorch(
