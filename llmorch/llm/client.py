@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError
 from llmorch.llm.messages import Completion, Message, ToolCall, ToolDefinition, Usage
+from llmorch.llm.model import JsonSchemaFormat, ModelCapabilities
 from llmorch.llm.stream import (
     ReasoningDelta,
     StreamAssembler,
@@ -74,6 +75,13 @@ class LlmClient:
         )
         return cls(llm, http_client=http_client)
 
+    @property
+    def provider(self) -> str:
+        return "openai"
+
+    async def capabilities(self) -> ModelCapabilities:
+        return ModelCapabilities()
+
     async def __aenter__(self) -> LlmClient:
         return self
 
@@ -112,9 +120,11 @@ class LlmClient:
         tool_choice: str = "auto",
         temperature: float | None = None,
         max_tokens: int | None = None,
+        response_format: JsonSchemaFormat | None = None,
     ) -> Completion:
         """One whole turn. `tool_choice` is auto/none/required or a tool name to force."""
         import openai
+        from openai import omit
 
         model = await self.model()
         request = self._request(model, messages, tools, tool_choice, temperature, max_tokens)
@@ -127,6 +137,16 @@ class LlmClient:
                 max_tokens=request.max_tokens,
                 tools=request.tools,
                 tool_choice=request.tool_choice,
+                response_format=omit
+                if response_format is None
+                else {
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": response_format.name,
+                        "schema": response_format.json_schema,
+                        "strict": response_format.strict,
+                    },
+                },
             )
         except openai.OpenAIError as exc:
             await self._raise_with_models(exc, model)

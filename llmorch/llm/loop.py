@@ -28,7 +28,7 @@ from llmorch.pipeline import Step
 from llmorch.pipeline.tracing import ensure_trace
 
 if TYPE_CHECKING:
-    from llmorch.llm.client import LlmClient
+    from llmorch.llm.model import ChatModel
     from llmorch.tools.base import ToolRegistry
 
 LoopFinish = Literal["answer", "length", "max_iterations", "repeated_failure"]
@@ -110,7 +110,7 @@ class ToolLoop:
 
     def __init__(
         self,
-        client: LlmClient,
+        client: ChatModel,
         registry: ToolRegistry,
         *,
         max_iterations: int = 6,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
@@ -29,15 +28,12 @@ from llmorch.workflows.citations import (
     mark_cited,
     number_citations,
 )
+from llmorch.workflows.definition import Delta, HasLlm, OnDelta, WorkflowContext
 
 if TYPE_CHECKING:
-    from llmorch.config import Settings
-    from llmorch.llm.client import LlmClient
     from llmorch.llm.loop import LoopEvent
 
 AskMode = Literal["rag", "agent"]
-Delta = TextDelta | ReasoningDelta
-OnDelta = Callable[[Delta], None]
 
 
 class AskRequest(BaseModel):
@@ -79,26 +75,8 @@ class AskResult(BaseModel):
     )
 
 
-class HasLlm(Protocol):
-    @property
-    def settings(self) -> Settings: ...
-
-    def llm(self) -> LlmClient: ...
-
-    def note_roots(self) -> list[Path]: ...
-
-
-@dataclass
-class AskContext:
-    """What an ask run reads: the model, the notes, where streamed text and tool activity go,
-    and the sources seen so far (numbered in the order they were found)."""
-
-    runtime: HasLlm
-    knowledge: KnowledgeSearch
-    on_delta: OnDelta | None = None
-    on_status: Callable[[str], None] | None = None
-    stream: bool = True
-    sources: SourceList = field(default_factory=SourceList)
+AskContext = WorkflowContext
+"""Kept as the name `ask` callers know; the same context every workflow runs with."""
 
 
 class _NeedsKnowledge(Protocol):

@@ -12,7 +12,7 @@ from llmorch.retrieval.hits import SearchHit, SearchRequest
 
 if TYPE_CHECKING:
     from llmorch.config import Settings
-    from llmorch.llm.client import LlmClient
+    from llmorch.llm.model import ChatModel
     from llmorch.retrieval.knowledge import KnowledgeBase
 
 
@@ -25,7 +25,7 @@ class Runtime:
         self.settings = settings
         self.collection = collection or settings.store.collection
         self._model = model
-        self._llm: LlmClient | None = None
+        self._llm: ChatModel | None = None
         self._knowledge: KnowledgeBase | None = None
 
     async def __aenter__(self) -> Runtime:
@@ -34,7 +34,7 @@ class Runtime:
     async def __aexit__(self, *_: object) -> None:
         await self.aclose()
 
-    def llm(self) -> LlmClient:
+    def llm(self) -> ChatModel:
         if self._llm is None:
             from llmorch.llm.client import LlmClient
 

@@ -1,0 +1,78 @@
+"""A workflow as data: a name, a description, typed input and output, and the pipeline that runs it.
+
+Every surface (CLI, HTTP, MCP, chat, timers) lists, validates and runs workflows through this one
+shape, so a built-in and a user's file behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from llmorch.llm.stream import ReasoningDelta, TextDelta
+from llmorch.retrieval.hits import KnowledgeSearch
+from llmorch.workflows.citations import SourceList
+
+if TYPE_CHECKING:
+    from llmorch.config import Settings
+    from llmorch.llm.model import ChatModel
+    from llmorch.pipeline import Pipeline
+
+In = TypeVar("In", bound=BaseModel)
+Out = TypeVar("Out", bound=BaseModel)
+
+Delta = TextDelta | ReasoningDelta
+OnDelta = Callable[[Delta], None]
+
+
+class HasLlm(Protocol):
+    """The slice of the Runtime a workflow step may use: settings, the model, the note folders."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def llm(self) -> ChatModel: ...
+
+    def note_roots(self) -> list[Path]: ...
+
+
+@dataclass
+class WorkflowContext:
+    """What a workflow's steps read: the model, the notes, where streamed text and progress go,
+    and the sources found so far (numbered in the order they were found, across the whole run)."""
+
+    runtime: HasLlm
+    knowledge: KnowledgeSearch
+    on_delta: OnDelta | None = None
+    on_status: Callable[[str], None] | None = None
+    stream: bool = True
+    sources: SourceList = field(default_factory=SourceList)
+
+
+@dataclass(frozen=True)
+class Workflow(Generic[In, Out]):
+    """A named, typed pipeline. `source` says where it came from ('builtin', a file, a package)."""
+
+    name: str
+    description: str
+    input_model: type[In]
+    output_model: type[Out]
+    pipeline: Pipeline[In, Out, WorkflowContext]
+    source: str = "builtin"
+
+    def definition_hash(self) -> str:
+        """Changes when the name, schemas or steps change: run records tell versions apart."""
+        digest = hashlib.sha256()
+        for part in (
+            self.name,
+            repr(self.input_model.model_json_schema()),
+            repr(self.output_model.model_json_schema()),
+            self.pipeline.name,
+        ):
+            digest.update(part.encode())
+        return digest.hexdigest()[:16]
