@@ -88,6 +88,17 @@ class ToolSettings(_Section):
     )
 
 
+class WorkflowSettings(_Section):
+    paths: list[UserPath] | None = Field(
+        default=None,
+        description="Python files, or folders of them, defining your own workflows; "
+        "null means $XDG_CONFIG_HOME/llmorch/workflows.",
+    )
+
+    def search_paths(self) -> list[Path]:
+        return [paths.config_dir() / "workflows"] if self.paths is None else self.paths
+
+
 class LoggingSettings(_Section):
     level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "WARNING"
     json_lines: bool = Field(default=False, alias="json")
@@ -102,6 +113,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
+    workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     model_config = SettingsConfigDict(

@@ -99,6 +99,7 @@ def root(
     """Local-first LLM orchestration over your own models and markdown notes.
 
     Results go to stdout; logs and progress to stderr. Exit codes: 0 ok, 2 usage,
-    3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 130 interrupted.
+    3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 9 workflow,
+    130 interrupted.
     """
     ctx.obj = AppState(config_file=config, verbosity=verbose, log_json=log_json)
