@@ -16,8 +16,10 @@ from llmorch.cli import (
     config_cmd,
     ingest_cmd,
     render,
+    run_cmd,
     search_cmd,
     tools_cmd,
+    workflows_cmd,
 )
 from llmorch.cli.state import AppState
 from llmorch.errors import InterruptedRunError, LlmorchError
@@ -61,6 +63,8 @@ app.command("ask")(ask_cmd.ask)
 app.command("chat")(chat_cmd.chat)
 app.command("search")(search_cmd.search)
 app.command("ingest")(ingest_cmd.ingest)
+app.command("run")(run_cmd.run)
+app.add_typer(workflows_cmd.app, name="workflows")
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
 

@@ -80,22 +80,36 @@ def validate_input(workflow: Workflow[In, Any], raw_input: Mapping[str, Any] | I
     model = workflow.input_model
     if isinstance(raw_input, model):
         return raw_input
+    if isinstance(raw_input, BaseModel):  # another model's instance: validate what it holds
+        raw_input = raw_input.model_dump()
+    problems = [f"{key}: unknown field" for key in _unknown_fields(model, raw_input)]
+    validated: In | None = None
     try:
-        return model.model_validate(raw_input)
+        validated = model.model_validate(raw_input)
     except ValidationError as exc:
+        problems.extend(describe_fields(exc))
+    if problems or validated is None:
         raise UsageError(
-            f"invalid input for workflow {workflow.name!r}: {describe_fields(exc)}",
+            f"invalid input for workflow {workflow.name!r}: {'; '.join(problems)}",
             hint=f"see `llmorch workflows show {workflow.name}`",
-        ) from exc
+        )
+    return validated
 
 
-def describe_fields(exc: ValidationError) -> str:
-    """`query: Field required; limit: Input should be a valid integer`, one part per bad field."""
-    parts: list[str] = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "input"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
+def describe_fields(exc: ValidationError) -> list[str]:
+    """`limit: Input should be a valid integer`, one line per bad field."""
+    return [
+        f"{'.'.join(str(part) for part in error['loc']) or 'input'}: {error['msg']}"
+        for error in exc.errors()
+    ]
+
+
+def _unknown_fields(model: type[BaseModel], raw_input: Mapping[str, Any]) -> list[str]:
+    """Keys the model would silently drop: a typo must not run the workflow with a default."""
+    if model.model_config.get("extra") == "allow":
+        return []
+    known = {alias for name, f in model.model_fields.items() for alias in (name, f.alias) if alias}
+    return [key for key in raw_input if key not in known]
 
 
 def _failure_error(workflow: str, error: StepError) -> LlmorchError:
