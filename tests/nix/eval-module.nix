@@ -93,6 +93,7 @@ let
         generate = name: value: builtins.toFile name (builtins.toJSON value);
       };
     writeShellScript = name: text: builtins.toFile name "#!/bin/bash\n${text}";
+    writeText = name: text: builtins.toFile name text;
   };
 
   evaluated = lib.evalModules {
