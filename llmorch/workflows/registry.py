@@ -81,12 +81,9 @@ class WorkflowRegistry:
         return sorted(self._workflows)
 
     def get(self, name: str) -> AnyWorkflow:
-        """The workflow called `name`; a usage error naming close ones (or a broken source) if none."""
+        """The workflow called `name`; a usage error naming close ones if there is none."""
         if (found := self._workflows.get(name)) is not None:
             return found
-        for broken in self._broken:
-            if broken.name == name:
-                raise UsageError(f"workflow {name!r} is broken: {broken.reason} ({broken.source})")
         close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.5)
         hint = (
             f"did you mean {', '.join(close)}?"
