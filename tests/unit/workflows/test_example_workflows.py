@@ -45,3 +45,17 @@ def test_weekly_review_tables_the_project_notes_changed_this_week(tmp_path: Path
 
     wider = json.loads(cli("run", "weekly_review", "days=60", "--json").stdout)
     assert {p["note"] for p in wider["output"]["projects"]} == {"Llmorch", "Shed", "Old project"}
+
+
+def test_the_readme_workflow_example_loads_with_its_steps(tmp_path: Path) -> None:
+    readme = (EXAMPLES.parents[1] / "README.md").read_text()
+    marker = "# ~/.config/llmorch/workflows/standup.py\n"
+    code = readme.split(marker, 1)[1].split("```", 1)[0]
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "standup.py").write_text(code)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"workflows": {"paths": [str(flows)]}}))
+    shown = Cli(config)("workflows", "show", "standup", "--json")
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["steps"] == ["recent_notes", "write_standup"]
