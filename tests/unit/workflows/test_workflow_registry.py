@@ -124,3 +124,31 @@ def test_an_unknown_name_is_a_usage_error_suggesting_close_names() -> None:
     assert caught.value.exit_code == 2
     assert "no workflow named 'qaa'" in str(caught.value)
     assert "did you mean qa" in str(caught.value)
+
+
+def test_an_installed_package_adds_tools_through_its_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    (site / "acme_flows").mkdir(parents=True)
+    (site / "acme_flows" / "tools.py").write_text(
+        "from llmorch.tools.base import tool\n\n\n"
+        "@tool\ndef shout(text: str) -> str:\n"
+        '    """Says it louder.\n\n    Args:\n        text: What to say.\n    """\n'
+        "    return text.upper()\n"
+    )
+    (site / "acme_flows" / "__init__.py").write_text("")
+    dist = site / "acme_flows-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-flows\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[llmorch.tools]\nacme = acme_flows.tools\nbroken = acme_flows.missing\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+
+    from llmorch.tools.defaults import build_default_registry
+    from llmorch.workflows.runtime import Runtime
+
+    settings = Settings()
+    registry = build_default_registry(settings, Runtime(settings))
+    assert registry.names() == ["search_knowledge_base", "read_note", "shout"]
