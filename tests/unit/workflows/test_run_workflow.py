@@ -150,3 +150,32 @@ def test_workflows_show_gives_schemas_and_steps(cli: Cli, flows: Path) -> None:
     text = cli("workflows", "show", "qa")
     assert "prepare → retrieve → answer → cite" in text.stdout
     assert cli("workflows", "show", "nope").exit_code == 2
+
+
+def test_on_a_terminal_each_step_is_shown_done_or_failed_with_its_duration(
+    config: Path, flows: Path
+) -> None:
+    import os
+    import re
+    import sys
+
+    import pexpect
+
+    write_greet(flows)
+    write_raises(flows)
+    llmorch = str(Path(sys.executable).parent / "llmorch")
+    env = {**os.environ, "NO_COLOR": "1"}
+
+    def screen(*args: str) -> tuple[str, int]:
+        child = pexpect.spawn(llmorch, ["--config", str(config), *args], env=env, timeout=30)
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.read().decode())  # styles, cursor moves
+        child.close()
+        return text, child.exitstatus or 0
+
+    text, code = screen("run", "greet", "name=Ada")
+    assert code == 0
+    assert re.search(r"done\s+greet\s+\d+\.\ds", text) and re.search(r"done\s+shout", text)
+    assert "HELLO ADA" in text
+    text, code = screen("run", "buggy")
+    assert code == 9
+    assert re.search(r"failed\s+divide\s+\d+\.\ds", text)
