@@ -37,35 +37,8 @@ GOAL_SEARCH_MS = 500.0
 GOAL_WORKFLOWS_LIST_MS = 250.0
 USER_WORKFLOW_FILES = 3
 
-# A user's workflow file as the README shows it: a typed input, one step, a module-level Workflow.
-_USER_WORKFLOW = """
-from pydantic import BaseModel
-
-from llmorch.pipeline import Pipeline, step
-from llmorch.workflows.definition import Workflow, WorkflowContext
-
-
-class Topic(BaseModel):
-    topic: str
-
-
-class Note(BaseModel):
-    text: str
-
-
-@step
-async def draft(inp: Topic, ctx: WorkflowContext) -> Note:
-    return Note(text=f"# {inp.topic}")
-
-
-WORKFLOW = Workflow(
-    name="NAME",
-    description="Drafts a note.",
-    input_model=Topic,
-    output_model=Note,
-    pipeline=Pipeline.create(draft, context=WorkflowContext, name="NAME"),
-)
-"""
+# The example a user would start from, copied under three names.
+EXAMPLE_WORKFLOW = Path(__file__).parents[1] / "examples" / "workflows" / "weekly_review.py"
 
 _VOCABULARY = (
     "backup restic snapshot nas schedule retention garden tomato water tuesday network vlan "
@@ -161,7 +134,8 @@ def main() -> None:
         flows = root / "workflows"
         flows.mkdir()
         for n in range(USER_WORKFLOW_FILES):
-            (flows / f"flow{n}.py").write_text(_USER_WORKFLOW.replace("NAME", f"flow{n}"))
+            text = EXAMPLE_WORKFLOW.read_text().replace('"weekly_review"', f'"review{n}"')
+            (flows / f"review{n}.py").write_text(text)
         settings = {"store": {"path": str(root / "qdrant")}, "workflows": {"paths": [str(flows)]}}
         config.write_text(yaml.safe_dump(settings), "utf-8")
         env = {**os.environ, "LLMORCH_CONFIG": str(config), "NO_COLOR": "1"}
