@@ -65,6 +65,12 @@ class StoreSettings(_Section):
     url: str | None = None
     api_key: SecretStr | None = None
     collection: str = "notes"
+    busy_timeout_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long to wait for an embedded index another process holds before "
+        "'busy'; a running `llmorch serve` lets a waiting ingest in at once.",
+    )
 
     def edge_path(self) -> Path:
         return self.path if self.path is not None else paths.data_dir() / "qdrant"

@@ -3,6 +3,7 @@ the store, and returns citation-ready hits."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,9 @@ class KnowledgeBase:
         self._default = store.collection
         self._embedder = embedder or owned_embedder
         self._owned_embedder = owned_embedder
+        # The engine is synchronous: searches run in a worker thread, one at a time, so a
+        # server's event loop never waits on it and the shard is never used from two threads.
+        self._engine = asyncio.Lock()
         self._adopt(store)
 
     @classmethod
@@ -62,7 +66,8 @@ class KnowledgeBase:
 
     async def search(self, request: SearchRequest) -> list[SearchHit]:
         started_at = time.perf_counter()
-        store, meta = self._store_for(request.collection)
+        async with self._engine:
+            store, meta = await asyncio.to_thread(self._open_for_search, request.collection)
         dense: list[float] | None = None
         if meta.hybrid and self._embedder is not None:
             dense = (await self._embedder.embed([request.query]))[0]
@@ -76,7 +81,9 @@ class KnowledgeBase:
             path_prefix=request.path_prefix,
             score_threshold=request.score_threshold,
         )
-        hits = store.query(query)
+        async with self._engine:
+            store, _ = await asyncio.to_thread(self._open_for_search, request.collection)
+            hits = await asyncio.to_thread(store.query, query)
         for hit in hits:
             hit.snippet = make_snippet(hit.text, request.query)
         logger.debug(
@@ -104,6 +111,14 @@ class KnowledgeBase:
         self.close()
         if self._owned_embedder is not None:
             await self._owned_embedder.aclose()
+
+    def _open_for_search(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
+        """The collection, after closing every store another process is waiting for: an ingest
+        run while `serve` answers gets the index, and the next search reopens it with the new notes."""
+        if any(store.others_waiting() for store, _ in self._stores.values()):
+            logger.info("another process is waiting for the index; closing it until it is done")
+            self.close()
+        return self._store_for(collection)
 
     def _store_for(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
         name = collection or self._default
