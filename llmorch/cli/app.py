@@ -17,6 +17,7 @@ from llmorch.cli import (
     ingest_cmd,
     render,
     search_cmd,
+    serve_cmd,
     tools_cmd,
 )
 from llmorch.cli.state import AppState
@@ -61,6 +62,7 @@ app.command("ask")(ask_cmd.ask)
 app.command("chat")(chat_cmd.chat)
 app.command("search")(search_cmd.search)
 app.command("ingest")(ingest_cmd.ingest)
+app.command("serve")(serve_cmd.serve)
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
 

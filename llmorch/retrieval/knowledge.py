@@ -112,13 +112,21 @@ class KnowledgeBase:
         if self._owned_embedder is not None:
             await self._owned_embedder.aclose()
 
+    async def yield_to_waiting(self) -> None:
+        """Close the index if another process waits for it; the next search reopens it."""
+        async with self._engine:
+            await asyncio.to_thread(self._close_if_waited)
+
     def _open_for_search(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
-        """The collection, after closing every store another process is waiting for: an ingest
-        run while `serve` answers gets the index, and the next search reopens it with the new notes."""
+        """The collection, reopened if it was closed for a waiting process: an ingest run while
+        `serve` answers gets the index, and the next search sees the new notes."""
+        self._close_if_waited()
+        return self._store_for(collection)
+
+    def _close_if_waited(self) -> None:
         if any(store.others_waiting() for store, _ in self._stores.values()):
             logger.info("another process is waiting for the index; closing it until it is done")
             self.close()
-        return self._store_for(collection)
 
     def _store_for(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
         name = collection or self._default
