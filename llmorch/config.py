@@ -66,7 +66,7 @@ class StoreSettings(_Section):
     api_key: SecretStr | None = None
     collection: str = "notes"
     busy_timeout_s: float = Field(
-        default=2.0,
+        default=5.0,
         ge=0,
         description="How long to wait for an embedded index another process holds before "
         "'busy'; a running `llmorch serve` lets a waiting ingest in at once.",

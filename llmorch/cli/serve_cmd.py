@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -57,6 +58,10 @@ def serve(
         lifespan="on",
     )
     render.status(f"llmorch serving on http://{_shown(server.host)}:{server.port}")
+    # uvicorn finishes in-flight requests on SIGTERM/SIGINT, then re-raises the signal; with these
+    # handlers in place that re-raise is a no-op, so a clean stop exits 0 as systemd expects.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: None)
     uvicorn.Server(config).run()
 
 
