@@ -42,7 +42,7 @@ def test_ingest_while_serving_searches_then_the_new_note_is_found(
             stop.set()
             searcher.join()
         assert done.returncode == 0, done.stderr
-        assert '"Zebrafish.md"' in done.stdout
+        assert "Zebrafish.md" in done.stdout
         assert statuses and set(statuses) == {200}
         found = server.post_json("/api/search", {"query": "zebrafish heater", "limit": 1})
         assert [h["path"] for h in found.json()["hits"]] == ["Zebrafish.md"]
