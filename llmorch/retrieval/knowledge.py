@@ -40,6 +40,8 @@ class KnowledgeBase:
         # The engine is synchronous: searches run in a worker thread, one at a time, so a
         # server's event loop never waits on it and the shard is never used from two threads.
         self._engine = asyncio.Lock()
+        # Kept when the stores close for an ingest, so a search knows its vectors without a reopen.
+        self._metas: dict[str, CollectionMeta] = {}
         self._adopt(store)
 
     @classmethod
@@ -66,12 +68,15 @@ class KnowledgeBase:
 
     async def search(self, request: SearchRequest) -> list[SearchHit]:
         started_at = time.perf_counter()
-        async with self._engine:
-            store, meta = await asyncio.to_thread(self._open_for_search, request.collection)
+        name = request.collection or self._default
+        meta = self._metas.get(name)
+        if meta is None:
+            async with self._engine:
+                _, meta = await asyncio.to_thread(self._open_for_search, name)
         dense: list[float] | None = None
         if meta.hybrid and self._embedder is not None:
             dense = (await self._embedder.embed([request.query]))[0]
-            meta.check_embedder(store.collection, self._embedder.model, len(dense))
+            meta.check_embedder(name, self._embedder.model, len(dense))
         query = StoreQuery(
             sparse=bm25.embed_query(request.query),
             dense=dense,
@@ -82,8 +87,7 @@ class KnowledgeBase:
             score_threshold=request.score_threshold,
         )
         async with self._engine:
-            store, _ = await asyncio.to_thread(self._open_for_search, request.collection)
-            hits = await asyncio.to_thread(store.query, query)
+            store, hits = await asyncio.to_thread(self._query, name, query)
         for hit in hits:
             hit.snippet = make_snippet(hit.text, request.query)
         logger.debug(
@@ -117,6 +121,10 @@ class KnowledgeBase:
         async with self._engine:
             await asyncio.to_thread(self._close_if_waited)
 
+    def _query(self, collection: str, query: StoreQuery) -> tuple[VectorStore, list[SearchHit]]:
+        store, _ = self._open_for_search(collection)
+        return store, store.query(query)
+
     def _open_for_search(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
         """The collection, reopened if it was closed for a waiting process: an ingest run while
         `serve` answers gets the index, and the next search sees the new notes."""
@@ -145,3 +153,4 @@ class KnowledgeBase:
         if meta.hybrid and model is not None:
             meta.check_embedder(store.collection, model, None)
         self._stores[store.collection] = (store, meta)
+        self._metas[store.collection] = meta
