@@ -61,8 +61,12 @@ def serve(
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT, then re-raises the signal; with these
     # handlers in place that re-raise is a no-op, so a clean stop exits 0 as systemd expects.
     for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, lambda *_: None)
+        signal.signal(stop, _stopped)
     uvicorn.Server(config).run()
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """uvicorn has already shut down cleanly when the signal reaches this handler."""
 
 
 def _shown(host: str) -> str:

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "api"))
 
-from served import Served, free_port, ingest, serving  # noqa: E402
+from served import Served, free_port, ingest, serving
 
 if TYPE_CHECKING:
     from conftest import LlamaServer
@@ -35,9 +36,7 @@ QUESTION = "At what time does the nightly backup run?"
 
 
 @pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, llama_server: LlamaServer
-) -> Served:
+def served(tmp_path_factory: pytest.TempPathFactory, llama_server: LlamaServer) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("serve-llm")
     vault = home / "vault"
     vault.mkdir()
@@ -109,7 +108,11 @@ def test_sigterm_during_a_streamed_answer_ends_it_cleanly_and_exits_zero(
     settings["server"]["port"] = free_port()
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     with serving(config) as server:
-        body = {"model": "llmorch-qa", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+        body = {
+            "model": "llmorch-qa",
+            "stream": True,
+            "messages": [{"role": "user", "content": QUESTION}],
+        }
         request = urllib.request.Request(
             server.url + "/v1/chat/completions",
             data=json.dumps(body).encode(),

@@ -12,7 +12,7 @@ import pytest
 # The scripted model server lives with the CLI tests; both suites drive the same fake model.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 
-from scripted_llm import ScriptedLlm  # noqa: E402
+from scripted_llm import ScriptedLlm
 
 NOTES = {
     "Backup strategy.md": "# Backup strategy\n\nRestic backs up the vault nightly at 02:30 to bramble.\n",
