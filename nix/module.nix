@@ -471,6 +471,8 @@ in
       {
         assertion = lib.all (job: job.workflow != null || job.input == { }) (lib.attrValues cfg.jobs);
         message = "services.llmorch.jobs.<name>.input is only used with `workflow`.";
+      }
+      {
         assertion = !cfg.server.enable || serverIsLoopback || cfg.server.apiKeysFile != null;
         message = "services.llmorch.server.host ${cfg.server.host} is reachable from the network; set services.llmorch.server.apiKeysFile (or bind 127.0.0.1).";
       }
