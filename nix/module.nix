@@ -1,4 +1,5 @@
-# NixOS module `services.llmorch`: scheduled ingest, questions and workflows as hardened oneshot units.
+# NixOS module `services.llmorch`: scheduled ingest, questions and workflows as hardened oneshot units,
+# and `llmorch serve` as a hardened long-running service.
 # Settings become a YAML file in the store; API keys stay out of it (environmentFile or LoadCredential).
 {
   config,
@@ -193,6 +194,14 @@ let
         "--mode"
         job.mode
       ];
+  serverUnit = "llmorch-server";
+  # systemd hands the key file over under this name; llmorch reads it as server.api_keys_file.
+  serverKeyCredential = "server-api-keys";
+  serverIsLoopback = lib.elem cfg.server.host [
+    "127.0.0.1"
+    "::1"
+    "localhost"
+  ];
 
   jobModule = {
     options = {
@@ -414,6 +423,34 @@ in
       };
     };
 
+    server = {
+      enable = mkEnableOption "`llmorch serve`: the HTTP API, the OpenAI-compatible endpoint and webhooks";
+      host = mkOption {
+        type = types.str;
+        default = "127.0.0.1";
+        description = "Address to listen on. Anything but loopback needs {option}`apiKeysFile`.";
+      };
+      port = mkOption {
+        type = types.port;
+        default = 8321;
+        description = "TCP port to listen on.";
+      };
+      apiKeysFile = mkOption {
+        type = types.nullOr externalPath;
+        default = null;
+        example = "/run/secrets/llmorch-server-keys";
+        description = ''
+          File with the API keys clients must send (one per line), handed over with systemd's
+          LoadCredential=; it never enters the Nix store.
+        '';
+      };
+      openFirewall = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Open {option}`port` in the firewall.";
+      };
+    };
+
     jobs = mkOption {
       type = types.attrsOf (types.submodule jobModule);
       default = { };
@@ -434,6 +471,10 @@ in
       {
         assertion = lib.all (job: job.workflow != null || job.input == { }) (lib.attrValues cfg.jobs);
         message = "services.llmorch.jobs.<name>.input is only used with `workflow`.";
+      }
+      {
+        assertion = !cfg.server.enable || serverIsLoopback || cfg.server.apiKeysFile != null;
+        message = "services.llmorch.server.host ${cfg.server.host} is reachable from the network; set services.llmorch.server.apiKeysFile (or bind 127.0.0.1).";
       }
       {
         assertion = lib.all (name: builtins.match "[A-Za-z0-9_-]+" name != null) (attrNames cfg.jobs);
@@ -464,7 +505,44 @@ in
             StandardOutput = "truncate:${job.outputFile}";
           };
         })
-      ) cfg.jobs;
+      ) cfg.jobs
+      // optionalAttrs cfg.server.enable {
+        ${serverUnit} =
+          let
+            service = mkService {
+              description = "llmorch: HTTP API and OpenAI-compatible endpoint";
+              args = [
+                "serve"
+                "--host"
+                cfg.server.host
+                "--port"
+                (toString cfg.server.port)
+              ];
+              needsNetwork = true;
+              extraConfig = {
+                Type = "exec";
+                Restart = "on-failure";
+                RestartSec = 5;
+              }
+              // optionalAttrs (cfg.server.apiKeysFile != null) {
+                LoadCredential =
+                  mapAttrsToList (name: file: "${credentialName name}:${file}") credentials
+                  ++ [ "${serverKeyCredential}:${cfg.server.apiKeysFile}" ];
+              };
+            };
+          in
+          service
+          // {
+            wantedBy = [ "multi-user.target" ];
+            environment =
+              service.environment
+              // optionalAttrs (cfg.server.apiKeysFile != null) {
+                LLMORCH_SERVER__API_KEYS_FILE = "/run/credentials/${serverUnit}.service/${serverKeyCredential}";
+              };
+          };
+      };
+
+    networking.firewall.allowedTCPPorts = optional (cfg.server.enable && cfg.server.openFirewall) cfg.server.port;
 
     systemd.timers =
       optionalAttrs cfg.ingest.enable {

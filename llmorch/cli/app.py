@@ -18,6 +18,7 @@ from llmorch.cli import (
     render,
     run_cmd,
     search_cmd,
+    serve_cmd,
     tools_cmd,
     workflows_cmd,
 )
@@ -65,6 +66,7 @@ app.command("search")(search_cmd.search)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("run")(run_cmd.run)
 app.add_typer(workflows_cmd.app, name="workflows")
+app.command("serve")(serve_cmd.serve)
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
 

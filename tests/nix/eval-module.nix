@@ -74,6 +74,10 @@ let
         type = types.listOf types.str;
         default = [ ];
       };
+      networking.firewall.allowedTCPPorts = mkOption {
+        type = types.listOf types.port;
+        default = [ ];
+      };
     };
   };
 
@@ -109,6 +113,7 @@ in
 {
   inherit (config.systemd) services timers;
   tmpfiles = config.systemd.tmpfiles.rules;
+  firewallPorts = config.networking.firewall.allowedTCPPorts;
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
   # Rendering the option docs forces every type, default and description to evaluate.
   options = map (o: {

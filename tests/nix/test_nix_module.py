@@ -49,6 +49,7 @@ class Evaluation:
     services: dict[str, Any]
     timers: dict[str, Any]
     tmpfiles: list[str]
+    firewall_ports: list[int]
     failed_assertions: list[str]
     options: list[dict[str, str]]
     store: Path
@@ -90,6 +91,7 @@ class NixEval:
             services=data["services"],
             timers=data["timers"],
             tmpfiles=data["tmpfiles"],
+            firewall_ports=data["firewallPorts"],
             failed_assertions=data["failedAssertions"],
             options=data["options"],
             store=self.store,
@@ -457,3 +459,52 @@ def test_a_job_needs_exactly_one_of_query_or_workflow(nix_eval: NixEval) -> None
         'services.llmorch.jobs.x = { query = "q"; input = { a = 1; }; schedule = "daily"; };'
     )
     assert any("input is only used with `workflow`" in m for m in stray_input.failed_assertions)
+
+
+SERVER = """
+  services.llmorch.server = {
+    enable = true;
+    host = "0.0.0.0";
+    port = 9000;
+    apiKeysFile = "/run/secrets/llmorch-server-keys";
+    openFirewall = true;
+  };
+"""
+
+
+def test_server_runs_llmorch_serve_as_a_hardened_long_running_service(nix_eval: NixEval) -> None:
+    result = nix_eval("services.llmorch.enable = true;" + SERVER)
+    unit = result.services["llmorch-server"]
+    config = unit["serviceConfig"]
+    assert result.exec_start("llmorch-server")[-5:] == [
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "9000",
+    ]
+    assert config["Type"] == "exec"
+    assert config["Restart"] == "on-failure"
+    assert unit["wantedBy"] == ["multi-user.target"]
+    assert "network-online.target" in unit["after"]
+    for key in ("DynamicUser", "ProtectSystem", "NoNewPrivileges", "SystemCallFilter"):
+        assert key in config
+    assert "server-api-keys:/run/secrets/llmorch-server-keys" in config["LoadCredential"]
+    keys_file = unit["environment"]["LLMORCH_SERVER__API_KEYS_FILE"]
+    assert keys_file == "/run/credentials/llmorch-server.service/server-api-keys"
+    assert result.firewall_ports == [9000]
+    assert not any("llmorch-server-keys" in text for text in result.store_texts().values())
+
+
+def test_server_firewall_stays_closed_unless_asked(nix_eval: NixEval) -> None:
+    result = nix_eval("services.llmorch.enable = true; services.llmorch.server.enable = true;")
+    assert result.firewall_ports == []
+    assert "LoadCredential" not in result.services["llmorch-server"]["serviceConfig"]
+    assert result.failed_assertions == []
+
+
+def test_server_on_the_network_without_keys_fails_an_assertion(nix_eval: NixEval) -> None:
+    result = nix_eval(
+        'services.llmorch.enable = true; services.llmorch.server = { enable = true; host = "0.0.0.0"; };'
+    )
+    assert any("apiKeysFile" in message for message in result.failed_assertions)
