@@ -34,6 +34,11 @@ WRITE_BATCH = 2000
 GOAL_VERSION_MS = 100.0
 GOAL_VERSION_RATIO = 3.0
 GOAL_SEARCH_MS = 500.0
+GOAL_WORKFLOWS_LIST_MS = 250.0
+USER_WORKFLOW_FILES = 3
+
+# The example a user would start from, copied under three names.
+EXAMPLE_WORKFLOW = Path(__file__).parents[1] / "examples" / "workflows" / "weekly_review.py"
 
 _VOCABULARY = (
     "backup restic snapshot nas schedule retention garden tomato water tuesday network vlan "
@@ -126,26 +131,33 @@ def main() -> None:
         build_index(root / "qdrant", args.chunks)
         print(f"index: {args.chunks} chunks built in {time.perf_counter() - started:.1f} s")
         config = root / "config.yaml"
-        config.write_text(yaml.safe_dump({"store": {"path": str(root / "qdrant")}}), "utf-8")
+        flows = root / "workflows"
+        flows.mkdir()
+        for n in range(USER_WORKFLOW_FILES):
+            text = EXAMPLE_WORKFLOW.read_text().replace('"weekly_review"', f'"review{n}"')
+            (flows / f"review{n}.py").write_text(text)
+        settings = {"store": {"path": str(root / "qdrant")}, "workflows": {"paths": [str(flows)]}}
+        config.write_text(yaml.safe_dump(settings), "utf-8")
         env = {**os.environ, "LLMORCH_CONFIG": str(config), "NO_COLOR": "1"}
 
         commands: dict[str, list[str]] = {
             "llmorch --version": [str(LLMORCH), "--version"],
             "llmorch --help": [str(LLMORCH), "--help"],
             "llmorch search": [str(LLMORCH), "search", "restic backup schedule", "--limit", "8"],
+            "llmorch workflows list": [str(LLMORCH), "workflows", "list"],
         }
         if llm_exe is not None:
             commands["llm --version"] = [str(llm_exe), "--version"]
         medians: dict[str, float] = {}
         print(
-            f"\n{'command':<22} {'median ms':>10} {'min ms':>8} {'max ms':>8}   ({args.runs} runs)"
+            f"\n{'command':<24} {'median ms':>10} {'min ms':>8} {'max ms':>8}   ({args.runs} runs)"
         )
         for name, argv in commands.items():
             samples = time_command(argv, args.runs, env)
             medians[name] = statistics.median(samples)
-            print(f"{name:<22} {medians[name]:>10.1f} {min(samples):>8.1f} {max(samples):>8.1f}")
+            print(f"{name:<24} {medians[name]:>10.1f} {min(samples):>8.1f} {max(samples):>8.1f}")
         if llm_exe is None:
-            print(f"{'llm --version':<22} {'skipped':>10}   {llm_note}")
+            print(f"{'llm --version':<24} {'skipped':>10}   {llm_note}")
 
     version = medians["llmorch --version"]
     print(
@@ -159,6 +171,10 @@ def main() -> None:
     search = medians["llmorch search"]
     print(
         f"search over {args.chunks} chunks under {GOAL_SEARCH_MS:.0f} ms: {search:.1f} ms  {verdict(search < GOAL_SEARCH_MS)}"
+    )
+    listing = medians["llmorch workflows list"]
+    print(
+        f"workflows list with {USER_WORKFLOW_FILES} user files under {GOAL_WORKFLOWS_LIST_MS:.0f} ms: {listing:.1f} ms  {verdict(listing < GOAL_WORKFLOWS_LIST_MS)}"
     )
 
 

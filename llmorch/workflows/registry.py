@@ -12,8 +12,7 @@ import difflib
 import importlib
 import importlib.util
 import sys
-import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -21,19 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 from llmorch.errors import UsageError
 from llmorch.logging import logger
+from llmorch.plugins import WORKFLOWS_GROUP, Plugin, load_plugins, module_objects, one_line
 from llmorch.workflows.builtin import BUILTIN_MODULES
 from llmorch.workflows.definition import Workflow
 
 if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
-
     from llmorch.config import Settings
 
-ENTRY_POINT_GROUP = "llmorch.workflows"
 USER_MODULE_PREFIX = "llmorch_user_workflows"
 """User files are imported as `llmorch_user_workflows.<stem>`, apart from any installed module."""
 
 AnyWorkflow = Workflow[Any, Any]
+_WORKFLOW: type[AnyWorkflow] = Workflow
 
 
 @dataclass(frozen=True)
@@ -67,8 +65,8 @@ class WorkflowRegistry:
         registry = cls.builtins()
         for path in user_files(settings.workflows.search_paths()):
             registry._load_file(path)
-        for entry_point in _entry_points(ENTRY_POINT_GROUP):
-            registry._load_entry_point(entry_point)
+        for plugin in load_plugins(WORKFLOWS_GROUP, _WORKFLOW):
+            registry._load_plugin(plugin)
         return registry
 
     def workflows(self) -> list[AnyWorkflow]:
@@ -81,12 +79,9 @@ class WorkflowRegistry:
         return sorted(self._workflows)
 
     def get(self, name: str) -> AnyWorkflow:
-        """The workflow called `name`; a usage error naming close ones (or a broken source) if none."""
+        """The workflow called `name`; a usage error naming close ones if there is none."""
         if (found := self._workflows.get(name)) is not None:
             return found
-        for broken in self._broken:
-            if broken.name == name:
-                raise UsageError(f"workflow {name!r} is broken: {broken.reason} ({broken.source})")
         close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.5)
         hint = (
             f"did you mean {', '.join(close)}?"
@@ -100,31 +95,21 @@ class WorkflowRegistry:
         try:
             module = _import_file(path)
         except Exception as exc:  # a user's file may fail in any way: record it, load the rest
-            self._broken.append(BrokenWorkflow(source, _one_line(exc)))
+            self._broken.append(BrokenWorkflow(source, one_line(exc)))
             logger.opt(exception=exc).info("workflow file {} does not import", source)
             return
         if not self._add_module(module, source):
             self._broken.append(BrokenWorkflow(source, "defines no Workflow at module level"))
 
-    def _load_entry_point(self, entry_point: EntryPoint) -> None:
-        source = f"{entry_point.dist.name if entry_point.dist else 'package'}:{entry_point.value}"
-        try:
-            loaded: object = entry_point.load()
-        except Exception as exc:  # an installed plugin's bug must not break every command
-            self._broken.append(BrokenWorkflow(source, _one_line(exc)))
-            return
-        if isinstance(loaded, ModuleType):
-            if not self._add_module(loaded, source):
-                self._broken.append(BrokenWorkflow(source, "defines no Workflow at module level"))
-        elif isinstance(loaded, Workflow):
-            self._add(replace(loaded, source=source))  # pyright: ignore[reportUnknownArgumentType]
-        else:
-            reason = f"entry point gives a {type(loaded).__name__}, not a Workflow or a module"
-            self._broken.append(BrokenWorkflow(source, reason))
+    def _load_plugin(self, plugin: Plugin[AnyWorkflow]) -> None:
+        if plugin.error is not None:
+            self._broken.append(BrokenWorkflow(plugin.source, plugin.error))
+        for workflow in plugin.found:
+            self._add(replace(workflow, source=plugin.source))
 
     def _add_module(self, module: ModuleType, source: str) -> bool:
         """Register every `Workflow` the module defines; False when it defines none."""
-        found = list(_module_workflows(module))
+        found = module_objects(module, _WORKFLOW)
         for workflow in found:
             self._add(workflow if source == "builtin" else replace(workflow, source=source))
         return bool(found)
@@ -166,23 +151,3 @@ def _import_file(path: Path) -> ModuleType:
         del sys.modules[name]
         raise
     return module
-
-
-def _module_workflows(module: ModuleType) -> Iterator[AnyWorkflow]:
-    for value in vars(module).values():
-        if isinstance(value, Workflow):
-            yield value  # pyright: ignore[reportUnknownReturnType]
-
-
-def _entry_points(group: str) -> list[EntryPoint]:
-    from importlib.metadata import entry_points
-
-    return sorted(entry_points(group=group), key=lambda ep: ep.name)
-
-
-def _one_line(exc: BaseException) -> str:
-    """`SyntaxError: invalid syntax (line 3)`: the last frame's message, without the traceback."""
-    if isinstance(exc, SyntaxError):
-        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
-    last = traceback.format_exception_only(exc)[-1].strip()
-    return last.splitlines()[0] if last else type(exc).__name__

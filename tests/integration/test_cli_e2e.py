@@ -90,3 +90,18 @@ def test_a_stopped_llm_server_is_exit_4_with_a_one_line_message(env: dict[str, s
     assert len(errors) == 1 and f"127.0.0.1:{closed_port}" in errors[0]
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_run_qa_is_ask_through_the_workflow_registry_with_its_steps_timed(
+    env: dict[str, str],
+) -> None:
+    fields = ["query=When does restic back up the laptop?", "tags=homelab", "limit=2"]
+    done = llmorch(env, "run", "qa", *fields, "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    output = data["output"]
+    assert output["answer"].strip() and output["mode"] == "rag"
+    assert [s["path"] for s in output["sources"]] == ["Backup strategy.md"]  # tags=homelab only
+    assert output["usage"]["completion_tokens"] > 0
+    assert set(data["timings_ms"]) == {"prepare", "retrieve", "answer", "cite", "total"}
+    assert len(data["trace_id"]) == 32

@@ -403,62 +403,34 @@ def test_every_option_is_documented(nix_eval: NixEval) -> None:
     assert undocumented == []
 
 
-GREETING_WORKFLOW = """
-from pydantic import BaseModel
-
-from llmorch.pipeline import Pipeline, step
-from llmorch.workflows.definition import Workflow, WorkflowContext
-
-
-class Greeting(BaseModel):
-    name: str
-    times: int = 1
-
-
-class Greeted(BaseModel):
-    text: str
-
-
-@step
-async def greet(inp: Greeting, ctx: WorkflowContext) -> Greeted:
-    return Greeted(text=" ".join([f"hello {inp.name}"] * inp.times))
-
-
-GREET = Workflow(
-    name="greet",
-    description="Greets someone.",
-    input_model=Greeting,
-    output_model=Greeted,
-    pipeline=Pipeline.create(greet, context=WorkflowContext, name="greet"),
-    text_field="text",
-)
-"""
+EXAMPLE_WORKFLOWS = REPO / "examples" / "workflows"
 
 
 def test_workflow_job_runs_the_workflow_with_its_input_as_json(
     nix_eval: NixEval, tmp_path: Path
 ) -> None:
-    flows = tmp_path / "flows"
-    flows.mkdir()
-    (flows / "greet.py").write_text(GREETING_WORKFLOW)
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Shed.md").write_text("# Shed\n\n#client\n\n- [x] roof\n- [ ] door\n")
     ev = nix_eval(
         "services.llmorch.enable = true;\n"
-        f'services.llmorch.settings.workflows.paths = [ "{flows}" ];\n'
-        "services.llmorch.jobs.hello = {\n"
-        '  workflow = "greet"; input = { name = "Ada"; times = 2; };\n'
-        '  schedule = "Sun 18:00"; outputFile = "/srv/notes/hello.md";\n'
+        f'services.llmorch.settings.workflows.paths = [ "{EXAMPLE_WORKFLOWS}" ];\n'
+        f'services.llmorch.settings.tools.note_roots = [ "{vault}" ];\n'
+        "services.llmorch.jobs.review = {\n"
+        '  workflow = "weekly_review"; input = { tag = "client"; days = 7; };\n'
+        '  schedule = "Fri 16:00"; outputFile = "/srv/notes/review.md";\n'
         "};"
     )
-    unit = "llmorch-job-hello"
+    unit = "llmorch-job-review"
     service = ev.services[unit]
     _exe, flag, config_path, *args = ev.exec_start(unit)
-    assert args[:3] == ["run", "greet", "--input"]
+    assert args[:3] == ["run", "weekly_review", "--input"]
     assert args[3].startswith("@/nix/store/")
     input_file = ev.store_file(args[3][1:])
-    assert json.loads(input_file.read_text()) == {"name": "Ada", "times": 2}
-    assert str(flows) in service["serviceConfig"]["BindReadOnlyPaths"]
-    assert service["serviceConfig"]["StandardOutput"] == "truncate:/srv/notes/hello.md"
-    assert ev.timers[unit]["timerConfig"]["OnCalendar"] == "Sun 18:00"
+    assert json.loads(input_file.read_text()) == {"tag": "client", "days": 7}
+    assert str(EXAMPLE_WORKFLOWS) in service["serviceConfig"]["BindReadOnlyPaths"]
+    assert service["serviceConfig"]["StandardOutput"] == "truncate:/srv/notes/review.md"
+    assert ev.timers[unit]["timerConfig"]["OnCalendar"] == "Fri 16:00"
     assert service["serviceConfig"]["ProtectSystem"] == "strict"  # the same hardening as ask jobs
 
     # The unit's command line, run with this checkout's llmorch, prints the workflow's result.
@@ -469,7 +441,7 @@ def test_workflow_job_runs_the_workflow_with_its_input_as_json(
     command += [*args[:3], f"@{input_file}"]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "hello Ada hello Ada"
+    assert "| [[Shed]] |" in result.stdout and "| 1 | 1 | in progress |" in result.stdout
 
 
 def test_a_job_needs_exactly_one_of_query_or_workflow(nix_eval: NixEval) -> None:
