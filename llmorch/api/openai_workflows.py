@@ -30,13 +30,7 @@ async def workflow_completion(
     data = workflow_input(workflow, question)
     outcome = await guarded(request, state, lambda: run(state, workflow, data, "http"))
     text = workflow_text(workflow, outcome) + sources_block(outcome.sources)
-    extension = {
-        "workflow": workflow.name,
-        "output": outcome.output.model_dump(mode="json"),
-        "sources": [s.model_dump(mode="json") for s in outcome.sources],
-        "trace_id": outcome.trace_id,
-        "run_id": outcome.run_id,
-    }
+    extension = outcome.to_json()
     if body.stream:
         events = _whole_text_events(ChunkWriter(body.model), text, extension)
         return StreamingResponse(events, media_type="text/event-stream")

@@ -48,7 +48,7 @@ async def run_workflow_route(request: Request, state: ServerState) -> Response:
     workflow = _workflow(state, request.path_params["name"])
     data = _object(await read_json(request, state.settings.server.max_body_bytes))
     outcome = await guarded(request, state, lambda: run(state, workflow, data, "http"))
-    return JSONResponse(outcome_body(outcome))
+    return JSONResponse(outcome.to_json())
 
 
 async def webhook(request: Request, state: ServerState) -> Response:
@@ -62,7 +62,7 @@ async def webhook(request: Request, state: ServerState) -> Response:
     request_json = await _json_after_auth(request, body)
     data = hook_input(hook, request_json)
     outcome = await guarded(request, state, lambda: run(state, workflow, data, "webhook"))
-    return JSONResponse(outcome_body(outcome))
+    return JSONResponse(outcome.to_json())
 
 
 def _check_hook_auth(request: Request, hook: HookSettings, body: bytes) -> None:
@@ -130,14 +130,3 @@ async def run(
 
     await state.knowledge_if_indexed()
     return await run_workflow(workflow, data, state.runtime, trigger=trigger, stream=False)
-
-
-def outcome_body(outcome: WorkflowOutcome[Any]) -> dict[str, Any]:
-    return {
-        "workflow": outcome.workflow,
-        "output": outcome.output.model_dump(mode="json"),
-        "sources": [s.model_dump(mode="json") for s in outcome.sources],
-        "timings_ms": outcome.timings_ms,
-        "trace_id": outcome.trace_id,
-        "run_id": outcome.run_id,
-    }
