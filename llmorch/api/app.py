@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from llmorch.api import openai_chat, routes
+from llmorch.api import openai_chat, routes, workflow_routes
 from llmorch.api.errors import HttpError, http_error_response
 from llmorch.api.handlers import endpoint
 from llmorch.api.security import bearer_token, check_api_key
@@ -64,6 +64,13 @@ def _routes() -> list[Route]:
         Route("/ready", endpoint(routes.ready)),
         Route("/api/query", endpoint(routes.query), methods=["POST"]),
         Route("/api/search", endpoint(routes.search), methods=["POST"]),
+        Route("/api/workflows", endpoint(workflow_routes.list_workflows)),
+        Route(
+            "/api/workflows/{name}/run",
+            endpoint(workflow_routes.run_workflow_route),
+            methods=["POST"],
+        ),
+        Route("/hooks/{name}", endpoint(workflow_routes.webhook), methods=["POST"]),
         Route("/v1/models", endpoint(openai_chat.list_models)),
         Route("/v1/chat/completions", endpoint(openai_chat.chat_completions), methods=["POST"]),
     ]

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import time
 from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -19,6 +17,14 @@ from starlette.types import Receive, Scope, Send
 from llmorch.api.bodies import read_model, validated
 from llmorch.api.errors import HttpError, error_body, status_for
 from llmorch.api.handlers import guarded, with_timeout
+from llmorch.api.openai_wire import (
+    MODEL_PREFIX,
+    ChatCompletionBody,
+    ChunkWriter,
+    completion_id,
+    last_question,
+    sources_block,
+)
 from llmorch.api.routes import answer
 from llmorch.errors import LlmorchError
 from llmorch.llm.messages import AssistantMessage, Message, UserMessage
@@ -27,57 +33,42 @@ from llmorch.llm.stream import TextDelta
 if TYPE_CHECKING:
     from llmorch.api.state import ServerState
     from llmorch.workflows.ask import AskRequest, AskResult
-    from llmorch.workflows.citations import Source
     from llmorch.workflows.definition import Delta
 
-MODEL_PREFIX = "llmorch-"
 # The modes a client can pick as "models"; `rag` is also offered as `qa`, its workflow name.
 MODES = {"qa": "rag", "rag": "rag", "agent": "agent"}
-
-
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    type: str
-    text: str | None = None
-
-
-class _MessageIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[_Part] | None = None
-
-    def text(self) -> str:
-        if isinstance(self.content, list):
-            return "".join(p.text or "" for p in self.content if p.type == "text")
-        return self.content or ""
-
-
-class ChatCompletionBody(BaseModel):
-    """What OpenAI clients send; sampling options are accepted and left to the configured model."""
-
-    model_config = ConfigDict(extra="allow")
-    model: str
-    messages: list[_MessageIn] = Field(min_length=1)
-    stream: bool = False
-    stream_options: dict[str, Any] | None = None
 
 
 async def list_models(request: Request, state: ServerState) -> Response:
     data = [
         {"id": MODEL_PREFIX + name, "object": "model", "created": 0, "owned_by": "llmorch"}
-        for name in MODES
+        for name in offered(state)
     ]
     return JSONResponse({"object": "list", "data": data})
 
 
+def offered(state: ServerState) -> list[str]:
+    """The modes, then every other workflow (qa and agent are the modes' own workflows)."""
+    workflows = [n for n in state.registry().names() if n not in MODES]
+    return [*MODES, *workflows]
+
+
 async def chat_completions(request: Request, state: ServerState) -> Response:
     body = await read_model(request, ChatCompletionBody, state.settings.server.max_body_bytes)
-    ask = _ask_request(body)
+    name = body.model.removeprefix(MODEL_PREFIX)
+    if not body.model.startswith(MODEL_PREFIX) or name not in offered(state):
+        models = ", ".join(MODEL_PREFIX + m for m in offered(state))
+        raise HttpError(404, "model_not_found", f"unknown model {body.model!r}; offered: {models}")
+    if name not in MODES:
+        from llmorch.api.openai_workflows import workflow_completion
+
+        return await workflow_completion(request, state, body, name, last_question(body))
+    ask = _ask_request(body, MODES[name])
     if body.stream:
         return await _stream(request, state, body, ask)
     result = await guarded(request, state, lambda: answer(state, ask))
     completion = {
-        "id": _completion_id(),
+        "id": completion_id(),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.model,
@@ -94,35 +85,22 @@ async def chat_completions(request: Request, state: ServerState) -> Response:
     return JSONResponse(completion)
 
 
-def _ask_request(body: ChatCompletionBody) -> AskRequest:
+def _ask_request(body: ChatCompletionBody, mode: str) -> AskRequest:
     from llmorch.workflows.ask import AskRequest
 
-    mode = MODES.get(body.model.removeprefix(MODEL_PREFIX))
-    if mode is None or not body.model.startswith(MODEL_PREFIX):
-        offered = ", ".join(MODEL_PREFIX + m for m in MODES)
-        raise HttpError(404, "model_not_found", f"unknown model {body.model!r}; offered: {offered}")
-    *earlier, last = body.messages
-    if last.role != "user" or not last.text().strip():
-        raise HttpError(422, "invalid_request", "the last message must be the user's question")
+    question = last_question(body)
     history: list[Message] = []
-    for message in earlier:
+    for message in body.messages[:-1]:
         # The client's system prompt is not passed on: llmorch's own prompt makes it cite notes.
         if message.role == "user":
             history.append(UserMessage(content=message.text()))
         elif message.role == "assistant":
             history.append(AssistantMessage(content=message.text()))
-    return validated(AskRequest, {"query": last.text().strip(), "mode": mode, "history": history})
+    return validated(AskRequest, {"query": question, "mode": mode, "history": history})
 
 
 def with_sources(result: AskResult) -> str:
     return result.answer + sources_block(result.sources)
-
-
-def sources_block(sources: list[Source]) -> str:
-    if not sources:
-        return ""
-    lines = [f"[{s.n}] {s.citation}" for s in sources]
-    return "\n\nSources:\n" + "\n".join(lines)
 
 
 def _finish_reason(result: AskResult) -> str:
@@ -138,10 +116,6 @@ def _extension(result: AskResult) -> dict[str, Any]:
         "trace_id": result.trace_id,
         "run_id": None,
     }
-
-
-def _completion_id() -> str:
-    return "chatcmpl-" + secrets.token_hex(12)
 
 
 async def _stream(
@@ -188,18 +162,7 @@ async def _events(
     queue: asyncio.Queue[str | None],
     first: str | None,
 ) -> AsyncGenerator[str]:
-    chunk_id, created = _completion_id(), int(time.time())
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-        event = {
-            "id": chunk_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": body.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        }
-        return f"data: {json.dumps(event)}\n\n"
-
+    chunk = ChunkWriter(body.model)
     yield chunk({"role": "assistant", "content": ""})
     text = first
     while text is not None:
@@ -215,16 +178,7 @@ async def _events(
         yield chunk({"content": block})
     yield chunk({}, _finish_reason(result))
     if (body.stream_options or {}).get("include_usage"):
-        usage: dict[str, Any] = {
-            "id": chunk_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": body.model,
-            "choices": [],
-            "usage": result.usage.model_dump(),
-            "llmorch": _extension(result),
-        }
-        yield f"data: {json.dumps(usage)}\n\n"
+        yield chunk.usage(result.usage.model_dump(), _extension(result))
     yield "data: [DONE]\n\n"
 
 

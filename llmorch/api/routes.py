@@ -91,7 +91,7 @@ async def answer(
     """One `ask` run against the shared runtime; the index is opened off the event loop first."""
     from llmorch.workflows.asking import run_ask
 
-    await state.knowledge()
+    await state.knowledge_if_indexed()
     return await run_ask(
         request, state.runtime, trigger="http", on_delta=on_delta, stream=on_delta is not None
     )

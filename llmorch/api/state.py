@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from llmorch.api.gate import ModelGate
+from llmorch.errors import RetrievalError
 from llmorch.logging import Redactor
 from llmorch.retrieval.hits import SearchHit, SearchRequest
 
 if TYPE_CHECKING:
     from llmorch.config import Settings
     from llmorch.retrieval.knowledge import KnowledgeBase
+    from llmorch.workflows.registry import WorkflowRegistry
     from llmorch.workflows.runtime import Runtime
 
 _YIELD_CHECK_S = 0.2  # how soon a waiting ingest gets the index when no search comes by
@@ -27,6 +29,7 @@ class ServerState:
     redact: Redactor
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     _watcher: asyncio.Task[None] | None = None
+    _registry: WorkflowRegistry | None = None
 
     @classmethod
     def create(cls, settings: Settings) -> ServerState:
@@ -45,10 +48,25 @@ class ServerState:
         async with self._opening:
             return await asyncio.to_thread(self.runtime.knowledge)
 
+    async def knowledge_if_indexed(self) -> None:
+        """Open the index off the event loop when there is one; a workflow that needs notes
+        reports a missing index itself, one that does not (extract) runs without it."""
+        with contextlib.suppress(RetrievalError):
+            await self.knowledge()
+
+    def registry(self) -> WorkflowRegistry:
+        """Every workflow, discovered once (user files are imported at start, not per request)."""
+        if self._registry is None:
+            from llmorch.workflows.registry import WorkflowRegistry
+
+            self._registry = WorkflowRegistry.discover(self.settings)
+        return self._registry
+
     async def search(self, request: SearchRequest) -> list[SearchHit]:
         return await (await self.knowledge()).search(request)
 
     def start(self) -> None:
+        self.registry()
         self._watcher = asyncio.create_task(self._yield_to_ingest())
 
     async def aclose(self) -> None:

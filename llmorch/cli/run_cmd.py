@@ -100,15 +100,7 @@ def _result_text(workflow: AnyWorkflow, outcome: WorkflowOutcome[Any], *, as_jso
     """The text field as it is (a report, an answer), else the JSON envelope of the run."""
     if workflow.text_field is not None and not as_json:
         return str(getattr(outcome.output, workflow.text_field))
-    envelope = {
-        "workflow": outcome.workflow,
-        "output": outcome.output.model_dump(mode="json"),
-        "sources": [s.model_dump(mode="json") for s in outcome.sources],
-        "timings_ms": outcome.timings_ms,
-        "trace_id": outcome.trace_id,
-        "run_id": outcome.run_id,
-        "exit_code": 0,
-    }
+    envelope = {**outcome.to_json(), "exit_code": 0}
     return json.dumps(envelope, ensure_ascii=False, indent=2, default=str)
 
 

@@ -33,6 +33,17 @@ class WorkflowOutcome(Generic[Out]):
     run_id: str | None = None
     """The run record's id; None while runs are not recorded."""
 
+    def to_json(self) -> dict[str, Any]:
+        """The run as `run --json` and the HTTP API show it."""
+        return {
+            "workflow": self.workflow,
+            "output": self.output.model_dump(mode="json"),
+            "sources": [s.model_dump(mode="json") for s in self.sources],
+            "timings_ms": self.timings_ms,
+            "trace_id": self.trace_id,
+            "run_id": self.run_id,
+        }
+
 
 async def run_workflow(
     workflow: Workflow[In, Out],

@@ -3,6 +3,8 @@ Open WebUI or any OpenAI app would: answers carry their sources, streamed or not
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -33,6 +35,7 @@ NOTES = {
     "Tea.md": "# Tea\n\nGreen tea steeps for two minutes at 80 degrees.\n",
 }
 QUESTION = "At what time does the nightly backup run?"
+HOOK_SECRET = "integration-hook-secret"
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,10 @@ def served(tmp_path_factory: pytest.TempPathFactory, llama_server: LlamaServer) 
         "llm": {"base_url": llama_server.base_url, "model": llama_server.model, "temperature": 0},
         "store": {"path": str(home / "qdrant")},
         "ingest": {"paths": [str(vault)]},
-        "server": {"port": free_port()},
+        "server": {
+            "port": free_port(),
+            "hooks": {"notes": {"workflow": "qa", "secret": HOOK_SECRET, "input": {"query": "q"}}},
+        },
     }
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     with serving(config) as server:
@@ -125,3 +131,21 @@ def test_sigterm_during_a_streamed_answer_ends_it_cleanly_and_exits_zero(
             rest = response.read().decode()
         assert rest.rstrip().endswith("data: [DONE]")
         assert server.process.wait(timeout=60) == 0
+
+
+def test_a_signed_webhook_runs_its_workflow_against_the_real_model(served: Served) -> None:
+    body = json.dumps({"q": QUESTION}).encode()
+    digest = hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"}
+    reply = served.request("POST", "/hooks/notes", body, headers, timeout=120)
+    assert reply.status == 200, reply.body
+    assert reply.json()["output"]["answer"].strip()
+    assert reply.json()["sources"][0]["path"] == "Backup strategy.md"
+    forged = {**headers, "X-Hub-Signature-256": "sha256=" + "1" * 64}
+    assert served.request("POST", "/hooks/notes", body, forged).status == 401
+
+
+def test_a_workflow_run_over_http_against_the_real_model(served: Served) -> None:
+    reply = served.post_json("/api/workflows/qa/run", {"query": QUESTION, "limit": 2})
+    assert reply.status == 200, reply.body
+    assert reply.json()["output"]["sources"][0]["path"] == "Backup strategy.md"

@@ -3,6 +3,8 @@ are enforced, and the server stays up whatever it is sent."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import subprocess
 from collections.abc import Iterator
@@ -13,6 +15,12 @@ from scripted_llm import Reply, ScriptedLlm
 from served import LLMORCH, Served, free_port, ingest, serving, write_config
 
 KEY = "test-key-0123456789"
+HOOK_SECRET = "hook-secret-abcdef"
+HOOKS = {
+    "triage": {"workflow": "qa", "secret": HOOK_SECRET, "input": {"query": "issue.title"}},
+    "phone": {"workflow": "qa", "secret": "phone-token-123", "auth": "bearer"},
+    "broken": {"workflow": "no-such-workflow", "secret": "x"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +29,9 @@ def served(
 ) -> Iterator[Served]:
     """One server for the module: requests here must leave it as they found it."""
     home = tmp_path_factory.mktemp("served")
-    config = write_config(home, vault, model.base_url, api_keys=[KEY], max_body_bytes=4096)
+    config = write_config(
+        home, vault, model.base_url, api_keys=[KEY], max_body_bytes=4096, hooks=HOOKS
+    )
     with serving(config) as server:
         ingest(server.env)
         yield server
@@ -159,3 +169,98 @@ def test_ready_names_a_missing_index(tmp_path: Path, vault: Path, model: Scripte
         reply = server.request("GET", "/ready")
         assert reply.status == 503
         assert "ingest" in json.dumps(reply.json()["problems"]["index"])
+
+
+def signed(body: bytes, secret: str = HOOK_SECRET) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"}
+
+
+def test_a_signed_webhook_runs_its_workflow_with_the_mapped_input(
+    served: Served, model: ScriptedLlm
+) -> None:
+    body = json.dumps({"issue": {"title": "when do backups run?", "number": 7}}).encode()
+    reply = served.request("POST", "/hooks/triage", body, signed(body))
+    assert reply.status == 200, reply.body
+    result = reply.json()
+    assert result["workflow"] == "qa"
+    assert result["output"]["query"] == "when do backups run?"
+    assert result["sources"][0]["path"] == "Backup strategy.md"
+    assert len(model.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "0" * 64},
+        {"Content-Type": "application/json", "X-Hub-Signature-256": "sha1=abc"},
+    ],
+)
+def test_a_webhook_with_a_bad_signature_is_401_and_runs_nothing(
+    served: Served, model: ScriptedLlm, headers: dict[str, str]
+) -> None:
+    body = json.dumps({"issue": {"title": "when do backups run?"}}).encode()
+    reply = served.request("POST", "/hooks/triage", body, headers)
+    assert reply.status == 401
+    assert model.requests == []
+
+
+def test_a_signature_over_another_body_is_refused(served: Served, model: ScriptedLlm) -> None:
+    signed_body = json.dumps({"issue": {"title": "harmless"}}).encode()
+    sent = json.dumps({"issue": {"title": "something else"}}).encode()
+    assert served.request("POST", "/hooks/triage", sent, signed(signed_body)).status == 401
+    assert model.requests == []
+
+
+def test_a_bearer_webhook_takes_its_token_and_the_body_as_input(
+    served: Served, model: ScriptedLlm
+) -> None:
+    body = {"query": "tomatoes?"}
+    assert served.post_json("/hooks/phone", body, auth("wrong")).status == 401
+    assert model.requests == []
+    reply = served.post_json("/hooks/phone", body, auth("phone-token-123"))
+    assert reply.status == 200
+    assert reply.json()["output"]["query"] == "tomatoes?"
+
+
+@pytest.mark.parametrize(
+    ("hook", "payload", "status"),
+    [
+        ("nobody", {"issue": {"title": "x"}}, 404),
+        ("triage", {"issue": {}}, 422),
+        ("broken", {"query": "x"}, 404),
+    ],
+)
+def test_webhook_problems_are_json_errors(
+    served: Served, hook: str, payload: object, status: int
+) -> None:
+    body = json.dumps(payload).encode()
+    secret = "x" if hook == "broken" else HOOK_SECRET
+    reply = served.request("POST", f"/hooks/{hook}", body, signed(body, secret))
+    assert reply.status == status, reply.body
+    assert reply.json()["error"]["message"]
+
+
+def test_workflows_are_listed_with_their_schemas(served: Served) -> None:
+    listed = served.request("GET", "/api/workflows", headers=auth()).json()["workflows"]
+    qa = next(w for w in listed if w["name"] == "qa")
+    assert "query" in qa["input_schema"]["properties"]
+    assert qa["steps"]
+
+
+def test_a_workflow_runs_with_validated_input(served: Served) -> None:
+    reply = served.post_json("/api/workflows/qa/run", {"query": "when do backups run?"}, auth())
+    assert reply.status == 200, reply.body
+    assert reply.json()["output"]["answer"].startswith("Turn 1")
+    bad = served.post_json("/api/workflows/qa/run", {"query": ""}, auth())
+    assert bad.status == 422
+    assert "query" in bad.json()["error"]["message"]
+    unknown = served.post_json("/api/workflows/qaa/run", {"query": "x"}, auth())
+    assert unknown.status == 404
+    assert "qa" in unknown.json()["error"]["message"]
+
+
+def test_workflows_are_offered_as_models_too(served: Served) -> None:
+    models = {m["id"] for m in served.request("GET", "/v1/models", headers=auth()).json()["data"]}
+    assert {"llmorch-qa", "llmorch-agent"} <= models
