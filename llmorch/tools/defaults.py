@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from llmorch.config import Settings
+from llmorch.ingest.note_rule import NoteRule
 from llmorch.retrieval.hits import KnowledgeSearch
 from llmorch.tools.base import ToolRegistry
 from llmorch.tools.knowledge import knowledge_tool
@@ -23,7 +24,9 @@ def build_default_registry(
         [
             knowledge_tool(knowledge),
             read_note_tool(
-                note_roots or settings.note_roots, max_bytes=settings.ingest.max_file_bytes
+                note_roots or settings.note_roots,
+                max_bytes=settings.ingest.max_file_bytes,
+                rule=NoteRule(settings.ingest.include, settings.ingest.exclude),
             ),
         ],
         timeout_s=settings.tools.timeout_s,
