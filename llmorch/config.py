@@ -25,6 +25,7 @@ from pydantic_settings import (
 
 from llmorch import paths
 from llmorch.errors import ConfigError
+from llmorch.redaction import register_secrets
 
 ENV_PREFIX = "LLMORCH_"
 ENV_NESTED_DELIMITER = "__"
@@ -236,6 +237,7 @@ def load_config(
     except SettingsError as exc:  # an environment value it had to parse as JSON did not parse
         raise _env_json_error(exc) from exc
     settings = Settings.model_validate(built.model_dump(by_alias=True))
+    register_secrets(settings.secret_values())
     return LoadedConfig(settings, used_file, file_data, flags)
 
 

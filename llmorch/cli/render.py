@@ -6,16 +6,19 @@ Rich honours NO_COLOR and drops colour and live displays when a stream is not a 
 from __future__ import annotations
 
 import json
+import sys
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from llmorch.errors import LlmorchError
+from llmorch.redaction import redact
 
 if TYPE_CHECKING:
     from rich.live import Live
@@ -29,9 +32,23 @@ if TYPE_CHECKING:
     from llmorch.workflows.citations import Source
 
 
+class _RedactingStream:
+    """The process's stdout or stderr (looked up on each write, as test runners swap them) with
+    every secret redacted: errors, JSON, tracebacks and answers all leave through here."""
+
+    def __init__(self, stream: Callable[[], TextIO]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream().write(redact(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream(), name)
+
+
 @cache
 def out() -> Console:
-    console = Console()
+    console = Console(file=_RedactingStream(lambda: sys.stdout))  # pyright: ignore[reportArgumentType]
     # Piped output keeps its long lines (no 80-column wrapping). On a terminal Rich must wrap:
     # a soft-wrapped live display crops every streamed paragraph to its first line.
     console.soft_wrap = not console.is_terminal
@@ -40,7 +57,7 @@ def out() -> Console:
 
 @cache
 def err() -> Console:
-    return Console(stderr=True, soft_wrap=True)
+    return Console(file=_RedactingStream(lambda: sys.stderr), soft_wrap=True)  # pyright: ignore[reportArgumentType]
 
 
 def print_json(data: Any) -> None:

@@ -12,6 +12,7 @@ import httpx2
 import openai
 
 from llmorch.errors import LlmError, LlmorchError, LlmUnreachableError
+from llmorch.redaction import redact
 
 _CONTEXT_MARKERS = (
     "context length",
@@ -48,11 +49,12 @@ def dropped_connection(exc: openai.OpenAIError) -> bool:
 
 
 def server_message(exc: openai.APIError) -> str:
-    """The server's own words, from whichever error body shape it uses, on one short line."""
+    """The server's own words, from whichever error body shape it uses, on one short line, with
+    any secret it echoed back (gateways quote the key they refused) redacted."""
     text = _body_text(exc.body) or exc.message
     if text.lstrip().startswith("<"):
         text = _HTML_TAG.sub(" ", text)  # a proxy's error page: its words, not its markup
-    flat = " ".join(text.split())
+    flat = redact(" ".join(text.split()))
     return flat if len(flat) <= _MESSAGE_LIMIT else flat[: _MESSAGE_LIMIT - 1] + "…"
 
 
