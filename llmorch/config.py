@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast, get_args, get_origin
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -112,11 +113,16 @@ class Settings(BaseSettings):
     )
 
     def secret_values(self) -> list[str]:
-        """Every configured secret, so log sinks can redact them."""
+        """Every configured secret, so every output can redact them: the API keys and the
+        passwords written into the configured URLs (`http://bob:secret@host/v1`)."""
         secrets = [self.llm.api_key, self.store.api_key]
+        urls = [self.llm.base_url, self.store.url]
         if self.embedding is not None:
             secrets.append(self.embedding.api_key)
-        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+            urls.append(self.embedding.base_url)
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        values += [unquote(password) for url in urls if url and (password := urlsplit(url).password)]
+        return [v for v in values if v]
 
     def note_roots(self) -> list[Path]:
         return self.tools.note_roots or self.ingest.paths
@@ -184,6 +190,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path}: not valid UTF-8 (byte {exc.start})",
+            hint="save it as UTF-8 in your editor",
+        ) from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
