@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,15 @@ from typing import Annotated, Any, Literal, cast, get_args, get_origin
 from urllib.parse import unquote, urlsplit
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +43,23 @@ CONFIG_ENV_VAR = "LLMORCH_CONFIG"
 
 UserPath = Annotated[Path, AfterValidator(lambda p: p.expanduser())]
 """A path where `~` means the home directory, as users write it in YAML."""
+
+
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
+def check_collection_name(name: str) -> str:
+    """The name unchanged, or ValueError: the edge store uses it as a folder, so `../x` must not
+    write outside the index."""
+    if not _COLLECTION_NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid collection name {name!r}: use letters, digits, '-' and '_', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+CollectionName = Annotated[str, AfterValidator(check_collection_name)]
 
 
 class _Section(BaseModel):
@@ -66,7 +92,13 @@ class StoreSettings(_Section):
     )
     url: str | None = None
     api_key: SecretStr | None = None
-    collection: str = "notes"
+    collection: CollectionName = "notes"
+
+    @model_validator(mode="after")
+    def _server_needs_url(self) -> StoreSettings:
+        if self.kind == "server" and not self.url:
+            raise ValueError("store.kind is 'server' but store.url is not set")
+        return self
 
     def edge_path(self) -> Path:
         return self.path if self.path is not None else paths.data_dir() / "qdrant"
@@ -121,7 +153,9 @@ class Settings(BaseSettings):
             secrets.append(self.embedding.api_key)
             urls.append(self.embedding.base_url)
         values = [s.get_secret_value() for s in secrets if s is not None]
-        values += [unquote(password) for url in urls if url and (password := urlsplit(url).password)]
+        values += [
+            unquote(password) for url in urls if url and (password := urlsplit(url).password)
+        ]
         return [v for v in values if v]
 
     def note_roots(self) -> list[Path]:
@@ -257,6 +291,10 @@ def _describe_validation_error(exc: ValidationError, loaded: LoadedConfig) -> st
     key = ".".join(str(p) for p in first["loc"])
     problem = first["msg"]
     origin = loaded.origin(key)
+    if first["type"] == "value_error":
+        problem = str(first.get("ctx", {}).get("error", problem))  # without pydantic's prefix
+    if len(first["loc"]) == 1 and key in Settings.model_fields:
+        origin = _section_origin(loaded, key)  # a check across a section's keys
     if first["type"] == "extra_forbidden":
         problem = "unknown key"
     elif first["type"] == "missing" and len(first["loc"]) > 1:

@@ -3,11 +3,10 @@ one place that picks a backend from the settings."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
-from llmorch.errors import RetrievalError
+from llmorch.errors import ConfigError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import ChunkPoint, CollectionMeta, FileRecord, StoreQuery
 
@@ -59,7 +58,6 @@ class VectorStore(Protocol):
     def close(self) -> None: ...
 
 
-_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -97,13 +95,13 @@ def open_store(
 ) -> VectorStore:
     """The configured backend for one collection (default: settings.store.collection).
     `must_exist` (for searching) refuses a missing collection before creating anything."""
+    from llmorch.config import check_collection_name
+
     name = collection or settings.store.collection
-    if not _COLLECTION_NAME.fullmatch(name):
-        # The edge store uses the name as a folder: `../x` must not write outside the index.
-        raise RetrievalError(
-            f"invalid collection name {name!r}",
-            hint="use letters, digits, '-' and '_', starting with a letter or digit",
-        )
+    try:
+        check_collection_name(name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     if settings.store.kind == "server":
         from llmorch.retrieval.server import ServerStore
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from cli_invoke import Invoke
 
@@ -136,3 +137,31 @@ def test_searching_a_parent_tag_finds_notes_with_its_nested_tags(
     assert cli("ingest", str(vault)).exit_code == 0
     hits = json.loads(cli("search", "restic", "--tags", "homelab", "--json").stdout)
     assert [hit["path"] for hit in hits] == ["Offsite.md"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "code"),
+    [
+        ({"LLMORCH_STORE__COLLECTION": "a b"}, 3),
+        ({"LLMORCH_STORE__KIND": "server"}, 3),
+    ],
+)
+def test_a_store_misconfigured_in_the_config_is_a_configuration_error(
+    cli: Invoke, vault: Path, monkeypatch: pytest.MonkeyPatch, setting: dict[str, str], code: int
+) -> None:
+    for name, value in setting.items():
+        monkeypatch.setenv(name, value)
+    for args in (("search", "x"), ("ingest", str(vault))):
+        result = cli(*args)
+        assert result.exit_code == code, (args, result.output)
+        assert result.stderr.startswith("error: env LLMORCH_STORE__")
+
+
+def test_an_invalid_collection_flag_is_a_usage_error(cli: Invoke, vault: Path) -> None:
+    for args in (
+        ("search", "x", "--collection", "a b"),
+        ("ingest", str(vault), "--collection", "../x"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "--collection" in result.stderr

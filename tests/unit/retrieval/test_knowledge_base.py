@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from embedding_server import EmbeddingServer
 
-from llmorch.config import EmbeddingSettings, Settings, StoreSettings
-from llmorch.errors import RetrievalError
+from llmorch.config import EmbeddingSettings, Settings, StoreSettings, load_config
+from llmorch.errors import ConfigError, RetrievalError
 from llmorch.ingest.sync import ingest
 from llmorch.retrieval.edge import EdgeStore
 from llmorch.retrieval.hits import SearchRequest
@@ -181,10 +181,14 @@ async def test_server_store_ingests_and_searches_the_same_way(
     assert hits[0].citation() == "garden/roses.md#Roses"
 
 
-def test_server_store_without_a_url_says_what_to_set() -> None:
-    settings = Settings(store=StoreSettings(kind="server"))
-    with pytest.raises(RetrievalError, match=r"store\.url"):
-        KnowledgeBase.open(settings)
+def test_server_store_without_a_url_is_a_config_error_saying_what_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LLMORCH_STORE__KIND", "server")
+    with pytest.raises(
+        ConfigError, match=r"env LLMORCH_STORE__KIND: store: .*store\.url is not set"
+    ):
+        load_config()
 
 
 HOLD_LOCK = """

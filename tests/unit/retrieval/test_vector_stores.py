@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from embedding_server import bag_of_words_vector
 
-from llmorch.errors import RetrievalError
+from llmorch.errors import ConfigError, RetrievalError
 from llmorch.retrieval import bm25
 from llmorch.retrieval.edge import EdgeStore
 from llmorch.retrieval.schema import ChunkPayload, ChunkPoint, CollectionMeta, StoreQuery
@@ -176,6 +176,6 @@ def test_a_collection_name_that_is_not_a_plain_name_is_refused(tmp_path: Path, n
     from llmorch.retrieval.store import open_store
 
     settings = Settings.model_validate({"store": {"path": str(tmp_path / "index")}})
-    with pytest.raises(RetrievalError, match="invalid collection name"):
+    with pytest.raises(ConfigError, match="invalid collection name"):
         open_store(settings, name or "/")
     assert not (tmp_path / "escape").exists()
