@@ -112,6 +112,15 @@ class IngestSettings(_Section):
     chunk_overlap: int = Field(default=150, ge=0)
     max_file_bytes: int = Field(default=2_000_000, ge=1)
 
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> IngestSettings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"ingest.chunk_overlap ({self.chunk_overlap}) must be smaller than "
+                f"ingest.chunk_size ({self.chunk_size})"
+            )
+        return self
+
 
 class ToolSettings(_Section):
     timeout_s: float = Field(default=30.0, gt=0)

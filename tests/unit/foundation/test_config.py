@@ -187,3 +187,11 @@ def test_home_is_expanded_in_the_config_file_path(
     assert load_config().settings.store.collection == "work"
     monkeypatch.delenv("LLMORCH_CONFIG")
     assert load_config(Path("~/c.yaml")).file == tmp_path / "c.yaml"  # --config=~/c.yaml
+
+
+def test_a_chunk_overlap_as_large_as_the_chunk_is_refused(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.yaml", "ingest:\n  chunk_size: 300\n  chunk_overlap: 400\n")
+    with pytest.raises(
+        ConfigError, match=r"c\.yaml: ingest: .*chunk_overlap \(400\) must be smaller"
+    ):
+        load_config(config)
