@@ -110,7 +110,7 @@ async def ingest(
 
         embedder = owned = OpenAIEmbedder.from_settings(settings.embedding)
     owns_store = store is None
-    store = store or open_store(settings, collection)
+    store = store or open_store(settings, collection, create=not dry_run)
     try:
         summary = IngestSummary(collection=store.collection, dry_run=dry_run)
         manifest = await _prepare_collection(store, embedder, full=full, dry_run=dry_run)

@@ -91,10 +91,15 @@ def hit_from_payload(payload: dict[str, Any], score: float) -> SearchHit:
 
 
 def open_store(
-    settings: Settings, collection: str | None = None, *, must_exist: bool = False
+    settings: Settings,
+    collection: str | None = None,
+    *,
+    must_exist: bool = False,
+    create: bool = True,
 ) -> VectorStore:
     """The configured backend for one collection (default: settings.store.collection).
-    `must_exist` (for searching) refuses a missing collection before creating anything."""
+    `must_exist` (for searching) refuses a missing collection before creating anything; without
+    `create` (a dry run) nothing is written to open a missing one."""
     from llmorch.config import check_collection_name
 
     name = collection or settings.store.collection
@@ -108,4 +113,4 @@ def open_store(
         return ServerStore.connect(settings.store, name)
     from llmorch.retrieval.edge import EdgeStore
 
-    return EdgeStore.open(settings.store.edge_path(), name, must_exist=must_exist)
+    return EdgeStore.open(settings.store.edge_path(), name, must_exist=must_exist, create=create)
