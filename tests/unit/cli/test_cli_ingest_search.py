@@ -91,9 +91,20 @@ def test_search_all_tags_requires_every_tag(cli: Invoke, indexed: Path) -> None:
 def test_search_path_keeps_one_folder(cli: Invoke, indexed: Path) -> None:
     words = "local-first CLI snapshots tomatoes"
     assert len({h["path"] for h in json.loads(cli("search", words, "--json").stdout)}) == 3
-    for prefix in ("projects/", "./projects"):
+    for prefix in ("projects/", "./projects", "projects"):
         hits = json.loads(cli("search", words, "--path", prefix, "--json").stdout)
         assert [h["path"] for h in hits] == ["projects/Llmorch.md"]
+
+
+def test_search_path_is_a_folder_not_a_string_prefix(cli: Invoke, vault: Path) -> None:
+    (vault / "projects-old").mkdir()
+    (vault / "projects-old" / "Old.md").write_text("# Old\n\nlocal-first CLI, retired.\n")
+    assert cli("ingest", str(vault)).exit_code == 0
+    for prefix in ("proj", "projects"):
+        hits = json.loads(cli("search", "local-first CLI", "--path", prefix, "--json").stdout)
+        assert all(h["path"].startswith("projects/") for h in hits), prefix
+    hits = json.loads(cli("search", "local-first CLI", "--path", "projects-old", "--json").stdout)
+    assert [h["path"] for h in hits] == ["projects-old/Old.md"]
 
 
 def test_search_before_any_ingest_says_to_ingest_first(cli: Invoke) -> None:
