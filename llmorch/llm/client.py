@@ -42,6 +42,17 @@ _CONNECT_TIMEOUT_S = 10.0
 _EMBED_CONCURRENCY = 4
 
 
+_FINAL_STATUSES = frozenset({501, 505})
+"""The server cannot serve this request at all (not implemented, HTTP version): a retry only
+fails again, slower. The SDK retries every 5xx."""
+
+
+async def _not_retried_when_final(response: httpx2.Response) -> None:
+    """Marks a final status with the header the SDK obeys over its own retry rules."""
+    if response.status_code in _FINAL_STATUSES:
+        response.headers["x-should-retry"] = "false"
+
+
 class LlmClient:
     """Chat completions (whole or streamed) and embeddings against one server and model."""
 
@@ -55,6 +66,8 @@ class LlmClient:
         self.base_url = settings.base_url.rstrip("/")
         self._model = settings.model
         key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+        http_client = http_client or openai.DefaultAsyncHttpxClient()
+        http_client.event_hooks["response"].append(_not_retried_when_final)
         self._sdk = openai.AsyncOpenAI(
             api_key=key or PLACEHOLDER_API_KEY,
             base_url=self.base_url,
