@@ -258,6 +258,7 @@ def load_config(
     config_file: Path | None = None, overrides: dict[str, Any] | None = None
 ) -> LoadedConfig:
     """Build Settings from every source; any problem becomes one ConfigError naming key and source."""
+    _check_env_names()
     path, required = resolve_config_file(config_file)
     if not path.exists():
         if required:
@@ -293,6 +294,28 @@ def load_config(
     settings = Settings.model_validate(built.model_dump(by_alias=True))
     register_secrets(settings.secret_values())
     return LoadedConfig(settings, used_file, file_data, flags)
+
+
+def _check_env_names() -> None:
+    """pydantic-settings ignores variables that name no setting; a typo must not do nothing.
+    Only names shaped like settings are checked (a `__`, or a section then `_`), so other
+    LLMORCH_* variables of the environment (scripts, packaging) stay theirs."""
+    sections = {name.upper() for name in Settings.model_fields}
+    for name in sorted(os.environ):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :].upper()
+        section, nested, _ = rest.partition(ENV_NESTED_DELIMITER)
+        if nested and section not in sections:
+            raise ConfigError(f"env {name}: unknown section {section.lower()!r}")
+        if nested:
+            continue
+        for known in sections:
+            if section.startswith(known + "_"):
+                meant = f"{ENV_PREFIX}{known}{ENV_NESTED_DELIMITER}{section[len(known) + 1 :]}"
+                raise ConfigError(
+                    f"env {name}: not a setting", hint=f"did you mean {meant}? (two underscores)"
+                )
 
 
 def _describe_validation_error(exc: ValidationError, loaded: LoadedConfig) -> str:
