@@ -196,23 +196,40 @@ class LoadedConfig:
 
     def origin(self, dotted_key: str) -> str:
         parts = dotted_key.split(".")
-        if _lookup(self.overrides, parts) is not None:
+        if _lookup(self.overrides, parts) not in (None, _ABSENT):
             return "flag"
-        env_name = ENV_PREFIX + ENV_NESTED_DELIMITER.join(p.upper() for p in parts)
-        if env_name in os.environ:
-            return f"env {env_name}"
-        if _lookup(self.file_data, parts) is not None:
-            return f"config file {self.file}"
+        # The key's own variable, else a whole section given as JSON (`LLMORCH_EMBEDDING='{…}'`).
+        for depth in range(len(parts), 0, -1):
+            env_name = ENV_PREFIX + ENV_NESTED_DELIMITER.join(p.upper() for p in parts[:depth])
+            if env_name in os.environ and _env_sets(os.environ[env_name], parts[depth:]):
+                return f"env {env_name}"
+        if _lookup(self.file_data, parts) is not _ABSENT:
+            return f"config file {self.file}"  # set in the file, `null` included
         return "default"
 
 
+_ABSENT = object()
+
+
 def _lookup(data: dict[str, Any], parts: list[str]) -> Any:
+    """The value at `parts`, None when set to null, `_ABSENT` when not set at all."""
     node: Any = data
     for part in parts:
         if not isinstance(node, dict) or part not in node:
-            return None
+            return _ABSENT
         node = node[part]  # pyright: ignore[reportUnknownVariableType]
     return node  # pyright: ignore[reportUnknownVariableType]
+
+
+def _env_sets(value: str, parts: list[str]) -> bool:
+    """Whether a variable's value sets the key `parts` below it (JSON for a whole section)."""
+    if not parts:
+        return True
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and _lookup(cast("dict[str, Any]", data), parts) is not _ABSENT
 
 
 def resolve_config_file(explicit: Path | None) -> tuple[Path, bool]:

@@ -17,7 +17,8 @@ REDACTED = "[REDACTED]"
 # password in a URL's user info (`http://bob:secret@host`).
 _SECRET_PATTERNS = (
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?\s*(?:bearer|basic)\s+)[^\s'\",}]+"),
-    re.compile(r"(?i)((?:api[_-]?key|x-api-key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
+    # Not a `{` or `[`: a key's JSON object (`"llm.api_key": {"value": …}`) is not its value.
+    re.compile(r"(?i)((?:api[_-]?key|x-api-key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",{}\[\]]+"),
     re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9_\-.~+/=]{8,}"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+(?=@)"),

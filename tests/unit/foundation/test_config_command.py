@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,19 @@ def test_a_password_inside_a_configured_url_is_never_shown(
         result = runner.invoke(app, args)
         assert "s3cr3t-pw" not in result.stdout + result.stderr, args
         assert "bob:[REDACTED]@127.0.0.1" in result.stdout + result.stderr, args
+
+
+def test_config_show_names_a_section_set_as_json_and_a_null_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("llm:\n  model: null\n", encoding="utf-8")
+    monkeypatch.setenv(
+        "LLMORCH_EMBEDDING", '{"base_url": "http://127.0.0.1:9/v1", "model": "nomic"}'
+    )
+    result = runner.invoke(app, ["--config", str(config), "config", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["embedding.model"]["source"] == "env LLMORCH_EMBEDDING"
+    assert shown["embedding.batch_size"]["source"] == "default"
+    assert shown["llm.model"] == {"value": None, "source": f"config file {config}"}
