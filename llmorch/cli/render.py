@@ -1,6 +1,7 @@
 """All terminal output goes through here: results to stdout, errors and progress to stderr.
 
-Rich honours NO_COLOR and drops colour and live displays when a stream is not a terminal.
+Rich honours NO_COLOR and drops colour and live displays when a stream is not a terminal. Its
+emoji shortcodes are off: `kiwi :x: name.md` is a file name, and printed paths must be real.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class _RedactingStream:
 
 @cache
 def out() -> Console:
-    console = Console(file=_RedactingStream(lambda: sys.stdout))  # pyright: ignore[reportArgumentType]
+    console = Console(file=_RedactingStream(lambda: sys.stdout), emoji=False)  # pyright: ignore[reportArgumentType]
     # Piped output keeps its long lines (no 80-column wrapping). On a terminal Rich must wrap:
     # a soft-wrapped live display crops every streamed paragraph to its first line.
     console.soft_wrap = not console.is_terminal
@@ -57,7 +58,7 @@ def out() -> Console:
 
 @cache
 def err() -> Console:
-    return Console(file=_RedactingStream(lambda: sys.stderr), soft_wrap=True)  # pyright: ignore[reportArgumentType]
+    return Console(file=_RedactingStream(lambda: sys.stderr), soft_wrap=True, emoji=False)  # pyright: ignore[reportArgumentType]
 
 
 def print_json(data: Any) -> None:

@@ -176,3 +176,13 @@ def test_an_invalid_collection_flag_is_a_usage_error(cli: Invoke, vault: Path) -
         result = cli(*args)
         assert result.exit_code == 2, (args, result.output)
         assert "--collection" in result.stderr
+
+
+def test_paths_and_text_are_printed_as_they_are_not_as_emoji(cli: Invoke, vault: Path) -> None:
+    (vault / "kiwi :x: name.md").write_text("# Kiwi\n\nroot:x:0:0 kiwifruit harvest\n")
+    assert cli("ingest", str(vault)).exit_code == 0
+    result = cli("search", "kiwifruit harvest")
+    assert result.exit_code == 0, result.output
+    assert "kiwi :x: name.md" in result.stdout
+    assert "root:x:0:0" in result.stdout
+    assert "❌" not in result.stdout
