@@ -233,3 +233,26 @@ def test_searching_a_collection_that_does_not_exist_leaves_nothing_behind(
     with pytest.raises(RetrievalError, match="'nope' does not exist"):
         KnowledgeBase.open(settings, collection="nope")
     assert not (tmp_path / "qdrant" / "nope").exists()
+
+
+@pytest.mark.parametrize("built_hybrid", [True, False])
+async def test_an_embedding_setup_that_does_not_match_the_index_is_a_warning(
+    tmp_path: Path, vault: Path, embedding_server: EmbeddingServer, built_hybrid: bool
+) -> None:
+    from loguru import logger
+
+    hybrid = make_settings(tmp_path, embedding_server)
+    plain = make_settings(tmp_path, None)
+    await ingest([vault], hybrid if built_hybrid else plain)
+    warnings: list[str] = []
+    logger.enable("llmorch")
+    sink = logger.add(lambda m: warnings.append(str(m)), level="WARNING", format="{message}")
+    try:
+        hits = await search(plain if built_hybrid else hybrid, SearchRequest(query="tomatoes"))
+    finally:
+        logger.remove(sink)
+        logger.disable("llmorch")
+    assert hits
+    assert len(warnings) == 1
+    assert "searching with BM25 only, not hybrid" in warnings[0]
+    assert ("no `embedding` section" in warnings[0]) is built_hybrid
