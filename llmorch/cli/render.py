@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from rich.status import Status
 
     from llmorch.ingest.sync import IngestSummary
-    from llmorch.llm.messages import ToolDefinition
     from llmorch.retrieval.hits import SearchHit
+    from llmorch.tools.definition import ToolDefinition
     from llmorch.workflows.citations import Source
 
 

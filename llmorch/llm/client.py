@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 
 from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError
-from llmorch.llm.messages import Completion, Message, ToolCall, ToolDefinition, Usage
+from llmorch.llm.messages import Completion, Message, ToolCall, Usage
 from llmorch.llm.model import JsonSchemaFormat, ModelCapabilities
 from llmorch.llm.stream import (
     ReasoningDelta,
@@ -24,6 +24,7 @@ from llmorch.llm.stream import (
     TextDelta,
 )
 from llmorch.logging import logger
+from llmorch.tools.definition import ToolDefinition
 
 if TYPE_CHECKING:
     import httpx2
@@ -279,7 +280,7 @@ class LlmClient:
             messages=[m.to_api() for m in messages],
             temperature=self.settings.temperature if temperature is None else temperature,
             max_tokens=omit if max_tokens is None else max_tokens,
-            tools=[t.to_api() for t in tools] if tools else omit,
+            tools=[_tool_param(t) for t in tools] if tools else omit,
             tool_choice=_tool_choice(tool_choice) if tools else omit,
         )
 
@@ -321,6 +322,18 @@ class _ChatRequest:
     max_tokens: int | Omit
     tools: list[ChatCompletionToolParam] | Omit
     tool_choice: ChatCompletionToolChoiceOptionParam | Omit
+
+
+def _tool_param(definition: ToolDefinition) -> ChatCompletionToolParam:
+    """A tool in the OpenAI wire format."""
+    return {
+        "type": "function",
+        "function": {
+            "name": definition.name,
+            "description": definition.description,
+            "parameters": definition.parameters,
+        },
+    }
 
 
 def _tool_choice(choice: str) -> ChatCompletionToolChoiceOptionParam:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from llmorch.logging import logger
 from llmorch.retrieval import bm25
+from llmorch.retrieval.backend import open_store
 from llmorch.retrieval.hits import SearchHit, SearchRequest
 from llmorch.retrieval.schema import CollectionMeta, StoreQuery
 from llmorch.retrieval.snippet import make_snippet
-from llmorch.retrieval.store import VectorStore, open_store
+from llmorch.retrieval.store import VectorStore
 
 if TYPE_CHECKING:
     from llmorch.config import Settings

@@ -1,17 +1,14 @@
 """The VectorStore protocol both backends (Qdrant Edge embedded, Qdrant server) implement, and the
-one place that picks a backend from the settings."""
+helpers they share; `retrieval/backend.py` picks a backend from the settings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
-from llmorch.errors import ConfigError, RetrievalError
+from llmorch.errors import RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import ChunkPoint, CollectionMeta, FileRecord, StoreQuery
-
-if TYPE_CHECKING:
-    from llmorch.config import Settings
 
 
 class VectorStore(Protocol):
@@ -88,29 +85,3 @@ def hit_from_payload(payload: dict[str, Any], score: float) -> SearchHit:
         tags=[str(t) for t in payload.get("tags", [])],
         chunk_index=int(payload.get("chunk_index", 0)),
     )
-
-
-def open_store(
-    settings: Settings,
-    collection: str | None = None,
-    *,
-    must_exist: bool = False,
-    create: bool = True,
-) -> VectorStore:
-    """The configured backend for one collection (default: settings.store.collection).
-    `must_exist` (for searching) refuses a missing collection before creating anything; without
-    `create` (a dry run) nothing is written to open a missing one."""
-    from llmorch.config import check_collection_name
-
-    name = collection or settings.store.collection
-    try:
-        check_collection_name(name)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-    if settings.store.kind == "server":
-        from llmorch.retrieval.server import ServerStore
-
-        return ServerStore.connect(settings.store, name)
-    from llmorch.retrieval.edge import EdgeStore
-
-    return EdgeStore.open(settings.store.edge_path(), name, must_exist=must_exist, create=create)

@@ -173,7 +173,7 @@ def test_both_backends_rank_and_score_bm25_alike(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", "", "x" * 200])
 def test_a_collection_name_that_is_not_a_plain_name_is_refused(tmp_path: Path, name: str) -> None:
     from llmorch.config import Settings
-    from llmorch.retrieval.store import open_store
+    from llmorch.retrieval.backend import open_store
 
     settings = Settings.model_validate({"store": {"path": str(tmp_path / "index")}})
     with pytest.raises(ConfigError, match="invalid collection name"):
