@@ -61,7 +61,7 @@ CALL = _completion(
 )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class InstantModelHandler(BaseHTTPRequestHandler):
     """Answers at once: a tool call when the conversation has no tool result yet, else text."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, like a real server
@@ -100,7 +100,7 @@ async def main(rounds: int) -> None:
     import httpx2
     import openai
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), InstantModelHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
 
@@ -111,7 +111,7 @@ async def main(rounds: int) -> None:
     registry = ToolRegistry([lookup])
     loop = ToolLoop(client, registry, max_iterations=4)
     wire_messages = [m.to_api() for m in MESSAGES]
-    wire_tools = [d.to_api() for d in registry.definitions()]
+    wire_tools = [{"type": "function", "function": d.model_dump()} for d in registry.definitions()]
     tool_question = [*MESSAGES[:1], UserMessage(content="[tool] look up the home server")]
 
     async def raw_call() -> object:

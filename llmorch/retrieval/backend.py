@@ -37,4 +37,10 @@ def open_store(
         return ServerStore.connect(settings.store, name)
     from llmorch.retrieval.edge import EdgeStore
 
-    return EdgeStore.open(settings.store.edge_path(), name, must_exist=must_exist, create=create)
+    return EdgeStore.open(
+        settings.store.edge_path(),
+        name,
+        lock_timeout=settings.store.busy_timeout_s,
+        must_exist=must_exist,
+        create=create,
+    )

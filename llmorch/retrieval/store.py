@@ -52,6 +52,11 @@ class VectorStore(Protocol):
 
     def flush(self) -> None: ...
 
+    def others_waiting(self) -> bool:
+        """True when another process waits for this collection, so a long-lived reader should
+        close it and reopen later (always False for a Qdrant server, which has no such lock)."""
+        ...
+
     def close(self) -> None: ...
 
 

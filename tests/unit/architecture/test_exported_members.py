@@ -76,7 +76,10 @@ EXPORTS = {
         "Runtime",
         "Workflow",
         "WorkflowContext",
+        "WorkflowOutcome",
+        "WorkflowRegistry",
         "run_ask",
+        "run_workflow",
     ],
 }
 
