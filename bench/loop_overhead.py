@@ -111,7 +111,7 @@ async def main(rounds: int) -> None:
     registry = ToolRegistry([lookup])
     loop = ToolLoop(client, registry, max_iterations=4)
     wire_messages = [m.to_api() for m in MESSAGES]
-    wire_tools = [d.to_api() for d in registry.definitions()]
+    wire_tools = [{"type": "function", "function": d.model_dump()} for d in registry.definitions()]
     tool_question = [*MESSAGES[:1], UserMessage(content="[tool] look up the home server")]
 
     async def raw_call() -> object:

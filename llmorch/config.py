@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast, get_args, get_origin
+from urllib.parse import unquote, urlsplit
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,6 +35,7 @@ from pydantic_settings import (
 
 from llmorch import paths
 from llmorch.errors import ConfigError
+from llmorch.redaction import register_secrets
 
 ENV_PREFIX = "LLMORCH_"
 ENV_NESTED_DELIMITER = "__"
@@ -32,6 +43,23 @@ CONFIG_ENV_VAR = "LLMORCH_CONFIG"
 
 UserPath = Annotated[Path, AfterValidator(lambda p: p.expanduser())]
 """A path where `~` means the home directory, as users write it in YAML."""
+
+
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
+def check_collection_name(name: str) -> str:
+    """The name unchanged, or ValueError: the edge store uses it as a folder, so `../x` must not
+    write outside the index."""
+    if not _COLLECTION_NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid collection name {name!r}: use letters, digits, '-' and '_', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+CollectionName = Annotated[str, AfterValidator(check_collection_name)]
 
 
 class _Section(BaseModel):
@@ -64,13 +92,19 @@ class StoreSettings(_Section):
     )
     url: str | None = None
     api_key: SecretStr | None = None
-    collection: str = "notes"
+    collection: CollectionName = "notes"
     busy_timeout_s: float = Field(
         default=5.0,
         ge=0,
         description="How long to wait for an embedded index another process holds before "
         "'busy'; a running `llmorch serve` lets a waiting ingest in at once.",
     )
+
+    @model_validator(mode="after")
+    def _server_needs_url(self) -> StoreSettings:
+        if self.kind == "server" and not self.url:
+            raise ValueError("store.kind is 'server' but store.url is not set")
+        return self
 
     def edge_path(self) -> Path:
         return self.path if self.path is not None else paths.data_dir() / "qdrant"
@@ -83,6 +117,15 @@ class IngestSettings(_Section):
     chunk_size: int = Field(default=1200, ge=200, description="Target chunk size in characters.")
     chunk_overlap: int = Field(default=150, ge=0)
     max_file_bytes: int = Field(default=2_000_000, ge=1)
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> IngestSettings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"ingest.chunk_overlap ({self.chunk_overlap}) must be smaller than "
+                f"ingest.chunk_size ({self.chunk_size})"
+            )
+        return self
 
 
 class ToolSettings(_Section):
@@ -175,12 +218,19 @@ class Settings(BaseSettings):
     )
 
     def secret_values(self) -> list[str]:
-        """Every configured secret, so log sinks can redact them."""
+        """Every configured secret, so every output can redact them: the API keys, the hook
+        secrets and the passwords written into the configured URLs (`http://bob:secret@host/v1`)."""
         secrets = [self.llm.api_key, self.store.api_key, *self.server.api_keys]
         secrets += [hook.secret for hook in self.server.hooks.values()]
+        urls = [self.llm.base_url, self.store.url]
         if self.embedding is not None:
             secrets.append(self.embedding.api_key)
-        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+            urls.append(self.embedding.base_url)
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        values += [
+            unquote(password) for url in urls if url and (password := urlsplit(url).password)
+        ]
+        return [v for v in values if v]
 
     def note_roots(self) -> list[Path]:
         return self.tools.note_roots or self.ingest.paths
@@ -211,23 +261,40 @@ class LoadedConfig:
 
     def origin(self, dotted_key: str) -> str:
         parts = dotted_key.split(".")
-        if _lookup(self.overrides, parts) is not None:
+        if _lookup(self.overrides, parts) not in (None, _ABSENT):
             return "flag"
-        env_name = ENV_PREFIX + ENV_NESTED_DELIMITER.join(p.upper() for p in parts)
-        if env_name in os.environ:
-            return f"env {env_name}"
-        if _lookup(self.file_data, parts) is not None:
-            return f"config file {self.file}"
+        # The key's own variable, else a whole section given as JSON (`LLMORCH_EMBEDDING='{…}'`).
+        for depth in range(len(parts), 0, -1):
+            env_name = ENV_PREFIX + ENV_NESTED_DELIMITER.join(p.upper() for p in parts[:depth])
+            if env_name in os.environ and _env_sets(os.environ[env_name], parts[depth:]):
+                return f"env {env_name}"
+        if _lookup(self.file_data, parts) is not _ABSENT:
+            return f"config file {self.file}"  # set in the file, `null` included
         return "default"
 
 
+_ABSENT = object()
+
+
 def _lookup(data: dict[str, Any], parts: list[str]) -> Any:
+    """The value at `parts`, None when set to null, `_ABSENT` when not set at all."""
     node: Any = data
     for part in parts:
         if not isinstance(node, dict) or part not in node:
-            return None
+            return _ABSENT
         node = node[part]  # pyright: ignore[reportUnknownVariableType]
     return node  # pyright: ignore[reportUnknownVariableType]
+
+
+def _env_sets(value: str, parts: list[str]) -> bool:
+    """Whether a variable's value sets the key `parts` below it (JSON for a whole section)."""
+    if not parts:
+        return True
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and _lookup(cast("dict[str, Any]", data), parts) is not _ABSENT
 
 
 def resolve_config_file(explicit: Path | None) -> tuple[Path, bool]:
@@ -248,6 +315,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path}: not valid UTF-8 (byte {exc.start})",
+            hint="save it as UTF-8 in your editor",
+        ) from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -268,6 +340,7 @@ def load_config(
     config_file: Path | None = None, overrides: dict[str, Any] | None = None
 ) -> LoadedConfig:
     """Build Settings from every source; any problem becomes one ConfigError naming key and source."""
+    _check_env_names()
     path, required = resolve_config_file(config_file)
     if not path.exists():
         if required:
@@ -301,7 +374,30 @@ def load_config(
     except SettingsError as exc:  # an environment value it had to parse as JSON did not parse
         raise _env_json_error(exc) from exc
     settings = Settings.model_validate(built.model_dump(by_alias=True))
+    register_secrets(settings.secret_values())
     return LoadedConfig(settings, used_file, file_data, flags)
+
+
+def _check_env_names() -> None:
+    """pydantic-settings ignores variables that name no setting; a typo must not do nothing.
+    Only names shaped like settings are checked (a `__`, or a section then `_`), so other
+    LLMORCH_* variables of the environment (scripts, packaging) stay theirs."""
+    sections = {name.upper() for name in Settings.model_fields}
+    for name in sorted(os.environ):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :].upper()
+        section, nested, _ = rest.partition(ENV_NESTED_DELIMITER)
+        if nested and section not in sections:
+            raise ConfigError(f"env {name}: unknown section {section.lower()!r}")
+        if nested:
+            continue
+        for known in sections:
+            if section.startswith(known + "_"):
+                meant = f"{ENV_PREFIX}{known}{ENV_NESTED_DELIMITER}{section[len(known) + 1 :]}"
+                raise ConfigError(
+                    f"env {name}: not a setting", hint=f"did you mean {meant}? (two underscores)"
+                )
 
 
 def _describe_validation_error(exc: ValidationError, loaded: LoadedConfig) -> str:
@@ -309,6 +405,10 @@ def _describe_validation_error(exc: ValidationError, loaded: LoadedConfig) -> st
     key = ".".join(str(p) for p in first["loc"])
     problem = first["msg"]
     origin = loaded.origin(key)
+    if first["type"] == "value_error":
+        problem = str(first.get("ctx", {}).get("error", problem))  # without pydantic's prefix
+    if len(first["loc"]) == 1 and key in Settings.model_fields:
+        origin = _section_origin(loaded, key)  # a check across a section's keys
     if first["type"] == "extra_forbidden":
         problem = "unknown key"
     elif first["type"] == "missing" and len(first["loc"]) > 1:

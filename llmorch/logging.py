@@ -21,20 +21,12 @@ from loguru import logger as logger  # re-exported: every llmorch module logs th
 
 from llmorch import __version__
 from llmorch.errors import ConfigError
+from llmorch.redaction import REDACTED, Redactor
 
 if TYPE_CHECKING:
     from loguru import Message, Record
 
 SERVICE_NAME = "llmorch"
-REDACTED = "[REDACTED]"
-
-# Patterns that carry credentials whatever their value: bearer tokens, api keys in text,
-# and OpenAI-style keys that were never configured (e.g. echoed back in a server error).
-_SECRET_PATTERNS = (
-    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?\s*(?:bearer|basic)\s+)[^\s'\",}]+"),
-    re.compile(r"(?i)((?:api[_-]?key|x-api-key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
-)
 
 
 # llmorch is a library first: its records stay silent until the application asks for them
@@ -103,21 +95,6 @@ def span_context(**fields: Any) -> Generator[str]:
     finally:
         _parent_span_id.reset(parent_token)
         _current_span_id.reset(span_token)
-
-
-class Redactor:
-    """Replaces configured secrets and credential-shaped text with a marker."""
-
-    def __init__(self, secret_values: Sequence[str] = ()) -> None:
-        # Longest first, so a secret that contains another is replaced whole.
-        self._values = sorted({v for v in secret_values if len(v) >= 4}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for value in self._values:
-            text = text.replace(value, REDACTED)
-        for pattern in _SECRET_PATTERNS:
-            text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
-        return text
 
 
 # Keys whose values are credentials: `headers["Proxy-Authorization"]`, `access_token`, `client_secret`;

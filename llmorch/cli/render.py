@@ -1,21 +1,25 @@
 """All terminal output goes through here: results to stdout, errors and progress to stderr.
 
-Rich honours NO_COLOR and drops colour and live displays when a stream is not a terminal.
+Rich honours NO_COLOR and drops colour and live displays when a stream is not a terminal. Its
+emoji shortcodes are off: `kiwi :x: name.md` is a file name, and printed paths must be real.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from llmorch.errors import LlmorchError
+from llmorch.redaction import redact
 
 if TYPE_CHECKING:
     from rich.live import Live
@@ -24,15 +28,29 @@ if TYPE_CHECKING:
     from rich.status import Status
 
     from llmorch.ingest.sync import IngestSummary
-    from llmorch.llm.messages import ToolDefinition
     from llmorch.retrieval.hits import SearchHit
+    from llmorch.tools.definition import ToolDefinition
     from llmorch.workflows.citations import Source
     from llmorch.workflows.registry import AnyWorkflow, BrokenWorkflow
 
 
+class _RedactingStream:
+    """The process's stdout or stderr (looked up on each write, as test runners swap them) with
+    every secret redacted: errors, JSON, tracebacks and answers all leave through here."""
+
+    def __init__(self, stream: Callable[[], TextIO]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream().write(redact(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream(), name)
+
+
 @cache
 def out() -> Console:
-    console = Console()
+    console = Console(file=_RedactingStream(lambda: sys.stdout), emoji=False)  # pyright: ignore[reportArgumentType]
     # Piped output keeps its long lines (no 80-column wrapping). On a terminal Rich must wrap:
     # a soft-wrapped live display crops every streamed paragraph to its first line.
     console.soft_wrap = not console.is_terminal
@@ -41,7 +59,7 @@ def out() -> Console:
 
 @cache
 def err() -> Console:
-    return Console(stderr=True, soft_wrap=True)
+    return Console(file=_RedactingStream(lambda: sys.stderr), soft_wrap=True, emoji=False)  # pyright: ignore[reportArgumentType]
 
 
 def print_json(data: Any) -> None:

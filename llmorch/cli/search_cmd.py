@@ -26,8 +26,8 @@ def search(
         str | None,
         typer.Option(
             "--path",
-            metavar="PREFIX",
-            help="Only notes whose path in the vault starts with PREFIX, e.g. projects/.",
+            metavar="FOLDER",
+            help="Only notes under FOLDER of the vault, e.g. projects/.",
         ),
     ] = None,
     collection: CollectionOption = None,
@@ -51,7 +51,7 @@ def search(
         limit=limit,
         tags=split_tags(tags),
         tag_mode="all" if all_tags else "any",
-        path_prefix=path_prefix.removeprefix("./") if path_prefix else None,
+        path_prefix=path_prefix,
     )
 
     async def run() -> list[SearchHit]:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pathspec
 
 from llmorch.errors import IngestError
+from llmorch.ingest.note_rule import NoteRule, is_hidden
 
-ALWAYS_SKIPPED_DIRS = frozenset({".obsidian", ".git", ".trash"})
 _BINARY_SNIFF_BYTES = 8192
 
 
@@ -72,20 +72,21 @@ class SkipFile(Exception):
 def scan_source(
     source: Path, *, include: list[str], exclude: list[str], max_file_bytes: int
 ) -> Scan:
-    """Walk a folder (or take one file), applying the globs and recording skip reasons."""
+    """Walk a folder (or take one file), keeping the notes by the NoteRule and recording why every
+    other file that matched the globs was skipped. A file named on its own is judged in its folder."""
     if not source.exists():
         raise IngestError(f"no such file or folder: {source}")
-    resolved = source.resolve()
-    excluded = pathspec.GitIgnoreSpec.from_lines(exclude)
-    if resolved.is_file():
-        scan = Scan(root=resolved.parent, only=resolved.name)
-        _add_file(scan, resolved.name, max_file_bytes)
+    rule = NoteRule(include, exclude)
+    if source.is_file():
+        named = source.absolute()
+        scan = Scan(root=named.parent.resolve(), only=named.name)
+        _add_file(scan, named.name, rule, max_file_bytes)
         return scan
-    scan = Scan(root=resolved)
+    scan = Scan(root=source.resolve())
     included = pathspec.GitIgnoreSpec.from_lines(include)
-    for rel in _walk(scan, excluded):
+    for rel in _walk(scan, pathspec.GitIgnoreSpec.from_lines(exclude)):
         if included.match_file(rel):
-            _add_file(scan, rel, max_file_bytes)
+            _add_file(scan, rel, rule, max_file_bytes)
     return scan
 
 
@@ -113,7 +114,8 @@ def decode_text(data: bytes) -> str:
 
 
 def _walk(scan: Scan, excluded: pathspec.GitIgnoreSpec) -> list[str]:
-    """Relative POSIX paths of every file under the root, following folder symlinks without looping."""
+    """Relative POSIX paths of every file under the root, following folder symlinks that stay inside
+    it, without looping; hidden folders and files are passed over."""
     root = scan.root
     seen_dirs = {_identity(root)}
     found: list[str] = []
@@ -127,7 +129,10 @@ def _walk(scan: Scan, excluded: pathspec.GitIgnoreSpec) -> list[str]:
         for name in sorted(dirnames):
             full = here / name
             rel = full.relative_to(root).as_posix()
-            if name in ALWAYS_SKIPPED_DIRS or excluded.match_file(rel + "/"):
+            if is_hidden(name) or excluded.match_file(rel + "/"):
+                continue
+            if not full.resolve().is_relative_to(root):
+                scan.skipped.append(Skipped(str(full), "symlink leads outside the folder"))
                 continue
             try:
                 identity = _identity(full)
@@ -142,19 +147,22 @@ def _walk(scan: Scan, excluded: pathspec.GitIgnoreSpec) -> list[str]:
         dirnames[:] = kept
         for name in sorted(filenames):
             rel = (here / name).relative_to(root).as_posix()
-            if not excluded.match_file(rel):
+            if not is_hidden(name) and not excluded.match_file(rel):
                 found.append(rel)
     return found
 
 
-def _add_file(scan: Scan, rel: str, max_file_bytes: int) -> None:
+def _add_file(scan: Scan, rel: str, rule: NoteRule, max_file_bytes: int) -> None:
     full = scan.root / rel
     try:
         st = full.stat()
     except OSError as exc:
         scan.skipped.append(Skipped(str(full), _os_reason(exc)))
         return
-    if not full.is_file():
+    refusal = rule.refusal(full, [scan.root])
+    if refusal is not None:
+        scan.skipped.append(Skipped(str(full), refusal.reason))
+    elif not full.is_file():
         scan.skipped.append(Skipped(str(full), "not a regular file"))
     elif st.st_size > max_file_bytes:
         reason = f"larger than ingest.max_file_bytes ({st.st_size} > {max_file_bytes} bytes)"

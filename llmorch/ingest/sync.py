@@ -23,8 +23,9 @@ from llmorch.ingest.markdown import parse_note, with_parent_tags
 from llmorch.ingest.sources import Scan, SkipFile, SourceFile, decode_text, read_source, scan_source
 from llmorch.logging import logger
 from llmorch.retrieval import bm25
+from llmorch.retrieval.backend import open_store
 from llmorch.retrieval.schema import ChunkPayload, ChunkPoint, CollectionMeta, FileRecord
-from llmorch.retrieval.store import VectorStore, open_store
+from llmorch.retrieval.store import VectorStore
 
 if TYPE_CHECKING:
     from llmorch.config import IngestSettings, Settings
@@ -110,7 +111,7 @@ async def ingest(
 
         embedder = owned = OpenAIEmbedder.from_settings(settings.embedding)
     owns_store = store is None
-    store = store or open_store(settings, collection)
+    store = store or open_store(settings, collection, create=not dry_run)
     try:
         summary = IngestSummary(collection=store.collection, dry_run=dry_run)
         manifest = await _prepare_collection(store, embedder, full=full, dry_run=dry_run)

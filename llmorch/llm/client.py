@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 
 from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError
-from llmorch.llm.messages import Completion, Message, ToolCall, ToolDefinition, Usage
+from llmorch.llm.messages import Completion, Message, ToolCall, Usage
 from llmorch.llm.model import JsonSchemaFormat, ModelCapabilities
 from llmorch.llm.stream import (
     ReasoningDelta,
@@ -24,6 +24,7 @@ from llmorch.llm.stream import (
     TextDelta,
 )
 from llmorch.logging import logger
+from llmorch.tools.definition import ToolDefinition
 
 if TYPE_CHECKING:
     import httpx2
@@ -42,6 +43,17 @@ _CONNECT_TIMEOUT_S = 10.0
 _EMBED_CONCURRENCY = 4
 
 
+_FINAL_STATUSES = frozenset({501, 505})
+"""The server cannot serve this request at all (not implemented, HTTP version): a retry only
+fails again, slower. The SDK retries every 5xx."""
+
+
+async def _not_retried_when_final(response: httpx2.Response) -> None:
+    """Marks a final status with the header the SDK obeys over its own retry rules."""
+    if response.status_code in _FINAL_STATUSES:
+        response.headers["x-should-retry"] = "false"
+
+
 class LlmClient:
     """Chat completions (whole or streamed) and embeddings against one server and model."""
 
@@ -55,6 +67,8 @@ class LlmClient:
         self.base_url = settings.base_url.rstrip("/")
         self._model = settings.model
         key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+        http_client = http_client or openai.DefaultAsyncHttpxClient()
+        http_client.event_hooks["response"].append(_not_retried_when_final)
         self._sdk = openai.AsyncOpenAI(
             api_key=key or PLACEHOLDER_API_KEY,
             base_url=self.base_url,
@@ -266,7 +280,7 @@ class LlmClient:
             messages=[m.to_api() for m in messages],
             temperature=self.settings.temperature if temperature is None else temperature,
             max_tokens=omit if max_tokens is None else max_tokens,
-            tools=[t.to_api() for t in tools] if tools else omit,
+            tools=[_tool_param(t) for t in tools] if tools else omit,
             tool_choice=_tool_choice(tool_choice) if tools else omit,
         )
 
@@ -308,6 +322,18 @@ class _ChatRequest:
     max_tokens: int | Omit
     tools: list[ChatCompletionToolParam] | Omit
     tool_choice: ChatCompletionToolChoiceOptionParam | Omit
+
+
+def _tool_param(definition: ToolDefinition) -> ChatCompletionToolParam:
+    """A tool in the OpenAI wire format."""
+    return {
+        "type": "function",
+        "function": {
+            "name": definition.name,
+            "description": definition.description,
+            "parameters": definition.parameters,
+        },
+    }
 
 
 def _tool_choice(choice: str) -> ChatCompletionToolChoiceOptionParam:

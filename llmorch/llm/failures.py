@@ -12,6 +12,7 @@ import httpx2
 import openai
 
 from llmorch.errors import LlmError, LlmorchError, LlmUnreachableError
+from llmorch.redaction import redact
 
 _CONTEXT_MARKERS = (
     "context length",
@@ -31,6 +32,7 @@ _UNKNOWN_MODEL_MARKERS = (
 )
 _MESSAGE_LIMIT = 200
 _HTML_TAG = re.compile(r"<[^>]*>")
+_HTML_HEAD = re.compile(r"(?is)<head\b.*?</head>|<title\b.*?</title>")
 
 
 def unreachable(base_url: str) -> LlmUnreachableError:
@@ -48,12 +50,20 @@ def dropped_connection(exc: openai.OpenAIError) -> bool:
 
 
 def server_message(exc: openai.APIError) -> str:
-    """The server's own words, from whichever error body shape it uses, on one short line."""
+    """The server's own words, from whichever error body shape it uses, on one short line, with
+    any secret it echoed back (gateways quote the key they refused) redacted."""
     text = _body_text(exc.body) or exc.message
     if text.lstrip().startswith("<"):
-        text = _HTML_TAG.sub(" ", text)  # a proxy's error page: its words, not its markup
-    flat = " ".join(text.split())
+        text = _page_words(text)
+    flat = redact(" ".join(text.split()))
     return flat if len(flat) <= _MESSAGE_LIMIT else flat[: _MESSAGE_LIMIT - 1] + "…"
+
+
+def _page_words(page: str) -> str:
+    """An error page's words, not its markup, said once: the title usually repeats the heading."""
+    body = _HTML_HEAD.sub(" ", page)
+    words = " ".join(_HTML_TAG.sub(" ", body).split())
+    return words or " ".join(_HTML_TAG.sub(" ", page).split())
 
 
 def _body_text(body: object) -> str | None:
@@ -137,6 +147,11 @@ def _from_status(
         return LlmError(
             f"the LLM at {base_url} is rate limiting requests (429){after}: {said}",
             hint="wait a moment and try again",
+        )
+    if status == 501:
+        return LlmError(
+            f"the LLM server at {base_url} does not implement this request (501): {said}",
+            hint="check that llm.base_url is an OpenAI-compatible API",
         )
     if status >= 500:
         return LlmError(f"the LLM server at {base_url} failed ({status}){after}: {said}")

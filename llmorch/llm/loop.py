@@ -18,7 +18,6 @@ from llmorch.llm.messages import (
     Completion,
     Message,
     ToolCall,
-    ToolDefinition,
     ToolMessage,
     Usage,
 )
@@ -26,6 +25,7 @@ from llmorch.llm.quirks import extract_text_tool_calls, parse_arguments, resolve
 from llmorch.llm.stream import StreamDone, TextDelta
 from llmorch.pipeline import Step
 from llmorch.pipeline.tracing import ensure_trace
+from llmorch.tools.definition import ToolDefinition
 
 if TYPE_CHECKING:
     from llmorch.llm.model import ChatModel

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+# Defined with the tools (the lower layer); also importable from here beside the messages.
+from llmorch.tools.definition import ToolDefinition as ToolDefinition
+
 if TYPE_CHECKING:
-    from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
+    from openai.types.chat import ChatCompletionMessageParam
 
 
 class ToolCall(BaseModel):
@@ -78,24 +81,6 @@ class ToolMessage(BaseModel):
 Message = Annotated[
     SystemMessage | UserMessage | AssistantMessage | ToolMessage, Field(discriminator="role")
 ]
-
-
-class ToolDefinition(BaseModel):
-    """A tool as the model sees it: name, description and a JSON Schema for its arguments."""
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
-
-    def to_api(self) -> ChatCompletionToolParam:
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": self.parameters,
-            },
-        }
 
 
 class Usage(BaseModel):

@@ -11,8 +11,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from llmorch.llm.messages import Completion, Message, ToolDefinition
+from llmorch.llm.messages import Completion, Message
 from llmorch.llm.stream import StreamEvent
+from llmorch.tools.definition import ToolDefinition
 
 
 class ModelCapabilities(BaseModel):

@@ -44,7 +44,7 @@ _T = TypeVar("_T")
 class EdgeStore:
     """A collection stored as `<edge_path>/<collection>/{shard/, collection.json, .lock}`."""
 
-    def __init__(self, directory: Path, collection: str, lock: FileLock) -> None:
+    def __init__(self, directory: Path, collection: str, lock: FileLock | None) -> None:
         self._dir = directory
         self._collection = collection
         self._lock = lock
@@ -52,15 +52,24 @@ class EdgeStore:
 
     @classmethod
     def open(
-        cls, edge_path: Path, collection: str, *, lock_timeout: float = 0, must_exist: bool = False
+        cls,
+        edge_path: Path,
+        collection: str,
+        *,
+        lock_timeout: float = 0,
+        must_exist: bool = False,
+        create: bool = True,
     ) -> EdgeStore:
         """Take the collection's lock (RetrievalError "busy" if another process holds it).
 
         `must_exist` is for readers: a missing collection is an error before anything is written,
-        so searching a mistyped name leaves no empty folder behind."""
+        so searching a mistyped name leaves no empty folder behind. Without `create` (a dry run)
+        a missing collection is opened as an empty one, and nothing at all is written."""
         directory = edge_path / collection
         if must_exist and not (directory / META_FILE).is_file():
             raise _missing(collection, edge_path)
+        if not create and not directory.is_dir():
+            return cls(directory, collection, None)
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -230,7 +239,7 @@ class EdgeStore:
 
     def close(self) -> None:
         self._close_shard()
-        if self._lock.is_locked:
+        if self._lock is not None and self._lock.is_locked:
             self._lock.release()
 
     def _open_shard(self) -> qe.EdgeShard:

@@ -12,7 +12,9 @@ class SearchRequest(BaseModel):
     limit: int = Field(default=6, ge=1, le=100)
     tags: list[str] = Field(default_factory=list[str])
     tag_mode: Literal["any", "all"] = "any"
-    path_prefix: str | None = None
+    path_prefix: str | None = Field(
+        default=None, description="Only notes under this folder of the vault (`projects/`)."
+    )
     score_threshold: float | None = None
     collection: str | None = Field(default=None, description="Unset means the configured one.")
 
@@ -21,6 +23,14 @@ class SearchRequest(BaseModel):
     def _as_stored(cls, tags: list[str]) -> list[str]:
         """Ingest stores tags lowercased without '#' (Obsidian ignores tag case); ask the same way."""
         return [t for t in (tag.strip().lstrip("#").lower() for tag in tags) if t]
+
+    @field_validator("path_prefix")
+    @classmethod
+    def _as_folder(cls, path: str | None) -> str | None:
+        """A folder, whichever way it is written (`projects`, `./projects/`): stores match it as a
+        prefix, so it ends in `/` and `projects` never matches `projects-old/`."""
+        folder = (path or "").strip().removeprefix("./").strip("/")
+        return f"{folder}/" if folder else None
 
 
 class SearchHit(BaseModel):

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 from llmorch.logging import logger
 from llmorch.retrieval import bm25
+from llmorch.retrieval.backend import open_store
 from llmorch.retrieval.hits import SearchHit, SearchRequest
 from llmorch.retrieval.schema import CollectionMeta, StoreQuery
 from llmorch.retrieval.snippet import make_snippet
-from llmorch.retrieval.store import VectorStore, open_store
+from llmorch.retrieval.store import VectorStore
 
 if TYPE_CHECKING:
     from llmorch.config import Settings
@@ -152,5 +153,20 @@ class KnowledgeBase:
         model = self._embedder.model if self._embedder is not None else None
         if meta.hybrid and model is not None:
             meta.check_embedder(store.collection, model, None)
+        elif meta.hybrid or model is not None:
+            _warn_bm25_only(store.collection, meta)
         self._stores[store.collection] = (store, meta)
         self._metas[store.collection] = meta
+
+
+def _warn_bm25_only(collection: str, meta: CollectionMeta) -> None:
+    """Searching still works on BM25 alone, but the user set up (or built) hybrid search and
+    must hear that it is not in effect, as ingest refuses the same mismatch."""
+    if meta.hybrid:
+        why = (
+            f"it holds dense vectors from {meta.embedding_model!r} but no `embedding` section is "
+            "configured"
+        )
+    else:
+        why = "it was built without dense vectors (re-run `llmorch ingest PATH --full`)"
+    logger.warning("collection {!r}: searching with BM25 only, not hybrid: {}", collection, why)

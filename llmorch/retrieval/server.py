@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from llmorch.errors import RetrievalError
+from llmorch.errors import ConfigError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
     DENSE_VECTOR,
@@ -49,8 +49,8 @@ class ServerStore:
     def connect(cls, settings: StoreSettings, collection: str) -> ServerStore:
         from qdrant_client import QdrantClient
 
-        if not settings.url:
-            raise RetrievalError(
+        if not settings.url:  # StoreSettings refuses this; a model_construct()ed one may not
+            raise ConfigError(
                 "store.kind is 'server' but store.url is not set",
                 hint="set store.url (e.g. http://localhost:6333) or use store.kind: edge",
             )

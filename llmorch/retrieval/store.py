@@ -1,18 +1,14 @@
 """The VectorStore protocol both backends (Qdrant Edge embedded, Qdrant server) implement, and the
-one place that picks a backend from the settings."""
+helpers they share; `retrieval/backend.py` picks a backend from the settings."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from llmorch.errors import RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import ChunkPoint, CollectionMeta, FileRecord, StoreQuery
-
-if TYPE_CHECKING:
-    from llmorch.config import Settings
 
 
 class VectorStore(Protocol):
@@ -64,7 +60,6 @@ class VectorStore(Protocol):
     def close(self) -> None: ...
 
 
-_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -94,30 +89,4 @@ def hit_from_payload(payload: dict[str, Any], score: float) -> SearchHit:
         score=score,
         tags=[str(t) for t in payload.get("tags", [])],
         chunk_index=int(payload.get("chunk_index", 0)),
-    )
-
-
-def open_store(
-    settings: Settings, collection: str | None = None, *, must_exist: bool = False
-) -> VectorStore:
-    """The configured backend for one collection (default: settings.store.collection).
-    `must_exist` (for searching) refuses a missing collection before creating anything."""
-    name = collection or settings.store.collection
-    if not _COLLECTION_NAME.fullmatch(name):
-        # The edge store uses the name as a folder: `../x` must not write outside the index.
-        raise RetrievalError(
-            f"invalid collection name {name!r}",
-            hint="use letters, digits, '-' and '_', starting with a letter or digit",
-        )
-    if settings.store.kind == "server":
-        from llmorch.retrieval.server import ServerStore
-
-        return ServerStore.connect(settings.store, name)
-    from llmorch.retrieval.edge import EdgeStore
-
-    return EdgeStore.open(
-        settings.store.edge_path(),
-        name,
-        lock_timeout=settings.store.busy_timeout_s,
-        must_exist=must_exist,
     )

@@ -18,8 +18,8 @@ from typing import Any, get_type_hints, overload
 from pydantic import BaseModel, ValidationError, create_model
 
 from llmorch.errors import LlmorchError, ToolError
-from llmorch.llm.messages import ToolDefinition
 from llmorch.logging import logger
+from llmorch.tools.definition import ToolDefinition
 
 ToolFunction = Callable[..., Awaitable[Any]] | Callable[..., Any]
 

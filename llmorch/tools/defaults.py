@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from llmorch.config import Settings
+from llmorch.ingest.note_rule import NoteRule
 from llmorch.logging import logger
 from llmorch.plugins import TOOLS_GROUP, load_plugins
 from llmorch.retrieval.hits import KnowledgeSearch
@@ -29,7 +30,9 @@ def build_default_registry(
         [
             knowledge_tool(knowledge),
             read_note_tool(
-                note_roots or settings.note_roots, max_bytes=settings.ingest.max_file_bytes
+                note_roots or settings.note_roots,
+                max_bytes=settings.ingest.max_file_bytes,
+                rule=NoteRule(settings.ingest.include, settings.ingest.exclude),
             ),
         ],
         timeout_s=settings.tools.timeout_s,

@@ -10,16 +10,18 @@ from typing import Annotated
 from pydantic import Field
 
 from llmorch.errors import ToolError
+from llmorch.ingest.note_rule import NoteRule, is_hidden
 from llmorch.tools.base import Tool, tool
 
 _NOTE_SUFFIXES = (".md", ".markdown")
 
 
-def resolve_note(path: str, roots: Sequence[Path]) -> Path:
+def resolve_note(path: str, roots: Sequence[Path], rule: NoteRule | None = None) -> Path:
     """The real file `path` names inside one of `roots`; ToolError for anything else.
 
     Paths are resolved (symlinks followed, `..` collapsed) before the containment check, so
-    neither traversal nor a symlink pointing out of a root can reach other files. A bare name
+    neither traversal nor a symlink pointing out of a root can reach other files; what counts as a
+    note is the NoteRule ingest applies (default: markdown, outside hidden folders). A bare name
     (`Backup strategy`, `[[Backup strategy]]`) finds the note of that name in any folder, the
     way Obsidian resolves a wikilink.
     """
@@ -28,6 +30,7 @@ def resolve_note(path: str, roots: Sequence[Path]) -> Path:
             "read_note has no folders to read from",
             hint="set tools.note_roots or ingest.paths, or ingest notes first",
         )
+    rule = rule or NoteRule()
     resolved_roots = [root.expanduser().resolve() for root in roots]
     name = _link_target(path)
     if not name:
@@ -45,12 +48,23 @@ def resolve_note(path: str, roots: Sequence[Path]) -> Path:
             outside = True
             continue
         if real.is_file():
-            return _checked_note(real, path, resolved_roots)
+            if rule.refusal(_collapsed(candidate), resolved_roots) is not None:
+                raise ToolError(
+                    f"read_note only reads notes (ingest.include, outside hidden folders); "
+                    f"{path!r} is not one"
+                )
+            return real
     if outside:
         raise ToolError(f"read_note only reads files inside the note folders; {path!r} is outside")
     if len(wanted.parts) == 1:
-        return _by_name(name, path, resolved_roots)
+        return _by_name(name, path, resolved_roots, rule)
     raise ToolError(f"no note at {path!r} in the note folders")
+
+
+def _collapsed(candidate: Path) -> Path:
+    """The path as named with `..` collapsed but its last symlink kept, so the rule judges both
+    the name the model gave and the file it leads to."""
+    return candidate.parent.resolve() / candidate.name
 
 
 def _link_target(path: str) -> str:
@@ -65,31 +79,17 @@ def _inside(real: Path, roots: Sequence[Path]) -> bool:
     return any(real.is_relative_to(root) for root in roots)
 
 
-def _checked_note(real: Path, path: str, roots: Sequence[Path]) -> Path:
-    """Only markdown notes outside hidden folders: a vault's `.git/config` or `.obsidian/`
-    settings may hold tokens, and nothing else there is a note."""
-    hidden = any(part.startswith(".") for part in Path(_relative(real, roots)).parts)
-    if real.suffix.lower() not in _NOTE_SUFFIXES or hidden:
-        raise ToolError(f"read_note only reads markdown notes; {path!r} is not one")
-    return real
-
-
-def _by_name(name: str, path: str, roots: Sequence[Path]) -> Path:
+def _by_name(name: str, path: str, roots: Sequence[Path], rule: NoteRule) -> Path:
     """The one note called `name` (any case, with or without its suffix) anywhere in the roots."""
-    from llmorch.ingest.sources import ALWAYS_SKIPPED_DIRS
-
     key = name.casefold()
     found: list[Path] = []
     for root in roots:
         for folder, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if d not in ALWAYS_SKIPPED_DIRS]
+            dirs[:] = [d for d in dirs if not is_hidden(d)]
             for file in map(Path(folder).joinpath, files):
-                if file.suffix in _NOTE_SUFFIXES and key in (
-                    file.stem.casefold(),
-                    file.name.casefold(),
-                ):
+                if key in (file.stem.casefold(), file.name.casefold()):
                     real = file.resolve()
-                    if _inside(real, roots) and real not in found:
+                    if rule.refusal(file, roots) is None and real not in found:
                         found.append(real)
     if len(found) == 1:
         return found[0]
@@ -105,10 +105,14 @@ def _relative(file: Path, roots: Sequence[Path]) -> str:
 
 
 def read_note_tool(
-    roots: Sequence[Path] | Callable[[], Sequence[Path]], *, max_bytes: int = 2_000_000
+    roots: Sequence[Path] | Callable[[], Sequence[Path]],
+    *,
+    max_bytes: int = 2_000_000,
+    rule: NoteRule | None = None,
 ) -> Tool:
     """The read-only note reader bound to these root folders, or to a function that names them
-    when the tool is first called (so listing tools never opens the index)."""
+    when the tool is first called (so listing tools never opens the index); `rule` says which files
+    are notes, as it does for ingest."""
     roots_of: Callable[[], Sequence[Path]] = roots if callable(roots) else lambda: tuple(roots)
 
     @tool
@@ -118,7 +122,7 @@ def read_note_tool(
         Args:
             path: The note's path as a search result gave it as its source, or the note's name.
         """
-        note = resolve_note(path, roots_of())
+        note = resolve_note(path, roots_of(), rule)
         if note.stat().st_size > max_bytes:
             raise ToolError(f"{path!r} is larger than {max_bytes} bytes; search it instead")
         try:

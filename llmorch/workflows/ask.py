@@ -70,7 +70,10 @@ class AskResult(BaseModel):
     model: str
     answer: str
     reasoning: str | None = None
-    status: str = Field(description="'ok', or why the answer stopped early, e.g. 'max_iterations'.")
+    status: str = Field(
+        description="'ok'; 'no_sources' when no note backs the answer; or why the answer stopped "
+        "early, e.g. 'max_iterations'."
+    )
     sources: list[Source]
     tool_calls: list[ToolCallRecord] = Field(default_factory=list[ToolCallRecord])
     usage: Usage = Field(default_factory=Usage)
@@ -295,13 +298,15 @@ def cite(mode: AskMode) -> Step[Answered, AskResult, _NeedsSources]:
         message: AssistantMessage = answered.completion.message
         sources = ctx.sources.sources
         text = number_citations(message.content or "", sources)
+        # An answer no note backs must say so: the reader would otherwise take it for the notes'.
+        status = "no_sources" if answered.status == "ok" and not sources else answered.status
         return AskResult(
             query=answered.request.query,
             mode=mode,
             model=answered.completion.model,
             answer=text,
             reasoning=message.reasoning,
-            status=answered.status,
+            status=status,
             sources=mark_cited(sources, text),
             tool_calls=answered.tool_calls,
             usage=answered.completion.usage or Usage(),
@@ -333,6 +338,7 @@ def status_note(result: AskResult) -> str | None:
 
 _TOOLS_OFF = "the answer above is its reply once tools were switched off"
 _STATUS_NOTES = {
+    "no_sources": "no notes matched, so the answer above is not drawn from your notes",
     "length": "the answer was cut off at the model's token limit",
     "max_iterations": "the model kept calling tools up to llm.max_tool_iterations; " + _TOOLS_OFF,
     "repeated_failure": "the model kept repeating a tool call that had failed; " + _TOOLS_OFF,

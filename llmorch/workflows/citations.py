@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from llmorch.retrieval.hits import SearchHit
 
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_SPACED_MARK = re.compile(r"( ?)\[(\d+(?:\s*,\s*\d+)*)\](?!\()")
 # `[[Note]]` (a wikilink) or `[name]`, but not a markdown link's `[text](url)`.
 _NAMED_MARK = re.compile(r"\[\[([^\[\]\n]+?)\]\]|\[([^\[\]\n]+?)\](?!\()")
 _NOTE_SUFFIX = re.compile(r"\.(md|markdown)$", re.IGNORECASE)
@@ -77,10 +78,13 @@ def number_citations(answer: str, sources: Iterable[Source]) -> str:
     `[notes/a.md]`, `[notes/a.md#last heading]`), by title, or as a wikilink (`[[a#Setup]]`).
 
     In agent mode the model sees sources by path, not by number; this makes its marks point at
-    the numbered list the user gets, the same as in rag mode. Marks naming nothing stay as written.
+    the numbered list the user gets, the same as in rag mode. Marks naming nothing stay as written,
+    but a number no source has is dropped: a mark must never point at nothing.
     """
     by_name: dict[str, int] = {}
+    known: set[int] = set()
     for source in sources:
+        known.add(source.n)
         for name in _names(source):
             by_name.setdefault(name.casefold(), source.n)
 
@@ -92,7 +96,22 @@ def number_citations(answer: str, sources: Iterable[Source]) -> str:
         n = by_name.get(" ".join(name.split()).casefold())
         return f"[{n}]" if n is not None else match.group(0)
 
-    return _NAMED_MARK.sub(replace, answer)
+    numbered = _NAMED_MARK.sub(replace, answer)
+    return _without_dangling_marks(numbered, known)
+
+
+def _without_dangling_marks(answer: str, known: set[int]) -> str:
+    """Drops the numbers in `[n]` / `[n, m]` marks that no source has (the whole mark, and the
+    space before it, when none is left). `items[1]` right after a word is code, not a mark."""
+
+    def keep_known(match: re.Match[str]) -> str:
+        space, group = match.groups()
+        if not space and match.start() > 0 and answer[match.start() - 1].isalnum():
+            return match.group(0)
+        numbers = [n.strip() for n in group.split(",") if int(n) in known]
+        return f"{space}[{', '.join(numbers)}]" if numbers else ""
+
+    return _SPACED_MARK.sub(keep_known, answer)
 
 
 def _names(source: Source) -> list[str]:

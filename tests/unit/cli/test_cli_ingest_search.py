@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from cli_invoke import Invoke
 
@@ -90,9 +91,20 @@ def test_search_all_tags_requires_every_tag(cli: Invoke, indexed: Path) -> None:
 def test_search_path_keeps_one_folder(cli: Invoke, indexed: Path) -> None:
     words = "local-first CLI snapshots tomatoes"
     assert len({h["path"] for h in json.loads(cli("search", words, "--json").stdout)}) == 3
-    for prefix in ("projects/", "./projects"):
+    for prefix in ("projects/", "./projects", "projects"):
         hits = json.loads(cli("search", words, "--path", prefix, "--json").stdout)
         assert [h["path"] for h in hits] == ["projects/Llmorch.md"]
+
+
+def test_search_path_is_a_folder_not_a_string_prefix(cli: Invoke, vault: Path) -> None:
+    (vault / "projects-old").mkdir()
+    (vault / "projects-old" / "Old.md").write_text("# Old\n\nlocal-first CLI, retired.\n")
+    assert cli("ingest", str(vault)).exit_code == 0
+    for prefix in ("proj", "projects"):
+        hits = json.loads(cli("search", "local-first CLI", "--path", prefix, "--json").stdout)
+        assert all(h["path"].startswith("projects/") for h in hits), prefix
+    hits = json.loads(cli("search", "local-first CLI", "--path", "projects-old", "--json").stdout)
+    assert [h["path"] for h in hits] == ["projects-old/Old.md"]
 
 
 def test_search_before_any_ingest_says_to_ingest_first(cli: Invoke) -> None:
@@ -136,3 +148,41 @@ def test_searching_a_parent_tag_finds_notes_with_its_nested_tags(
     assert cli("ingest", str(vault)).exit_code == 0
     hits = json.loads(cli("search", "restic", "--tags", "homelab", "--json").stdout)
     assert [hit["path"] for hit in hits] == ["Offsite.md"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "code"),
+    [
+        ({"LLMORCH_STORE__COLLECTION": "a b"}, 3),
+        ({"LLMORCH_STORE__KIND": "server"}, 3),
+    ],
+)
+def test_a_store_misconfigured_in_the_config_is_a_configuration_error(
+    cli: Invoke, vault: Path, monkeypatch: pytest.MonkeyPatch, setting: dict[str, str], code: int
+) -> None:
+    for name, value in setting.items():
+        monkeypatch.setenv(name, value)
+    for args in (("search", "x"), ("ingest", str(vault))):
+        result = cli(*args)
+        assert result.exit_code == code, (args, result.output)
+        assert result.stderr.startswith("error: env LLMORCH_STORE__")
+
+
+def test_an_invalid_collection_flag_is_a_usage_error(cli: Invoke, vault: Path) -> None:
+    for args in (
+        ("search", "x", "--collection", "a b"),
+        ("ingest", str(vault), "--collection", "../x"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "--collection" in result.stderr
+
+
+def test_paths_and_text_are_printed_as_they_are_not_as_emoji(cli: Invoke, vault: Path) -> None:
+    (vault / "kiwi :x: name.md").write_text("# Kiwi\n\nroot:x:0:0 kiwifruit harvest\n")
+    assert cli("ingest", str(vault)).exit_code == 0
+    result = cli("search", "kiwifruit harvest")
+    assert result.exit_code == 0, result.output
+    assert "kiwi :x: name.md" in result.stdout
+    assert "root:x:0:0" in result.stdout
+    assert "❌" not in result.stdout

@@ -187,3 +187,35 @@ def test_home_is_expanded_in_the_config_file_path(
     assert load_config().settings.store.collection == "work"
     monkeypatch.delenv("LLMORCH_CONFIG")
     assert load_config(Path("~/c.yaml")).file == tmp_path / "c.yaml"  # --config=~/c.yaml
+
+
+def test_a_chunk_overlap_as_large_as_the_chunk_is_refused(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.yaml", "ingest:\n  chunk_size: 300\n  chunk_overlap: 400\n")
+    with pytest.raises(
+        ConfigError, match=r"c\.yaml: ingest: .*chunk_overlap \(400\) must be smaller"
+    ):
+        load_config(config)
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("LLMORCH_FOO__BAR", "env LLMORCH_FOO__BAR: unknown section 'foo'"),
+        ("LLMORCH_LLM_MODEL", "did you mean LLMORCH_LLM__MODEL? (two underscores)"),
+        ("LLMORCH_LLM__MODLE", "env LLMORCH_LLM__MODLE: llm.modle: unknown key"),
+    ],
+)
+def test_an_environment_variable_that_names_no_setting_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, name: str, says: str
+) -> None:
+    monkeypatch.setenv(name, "x")
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert says in str(caught.value)
+
+
+def test_other_llmorch_variables_of_the_environment_are_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LLMORCH_CACHE", "/tmp/cache")
+    load_config()

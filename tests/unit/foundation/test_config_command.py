@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,43 @@ def test_config_show_piped_keeps_long_values_whole(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     line = next(line for line in result.stdout.splitlines() if line.startswith("llm.base_url"))
     assert line == f'llm.base_url = "{url}"  # config file {config}'
+
+
+def test_a_config_file_that_is_not_utf8_is_one_error_line_naming_it(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_bytes("llm:\n  model: café\n".encode("latin-1"))
+    result = runner.invoke(app, ["--config", str(config), "config", "show"])
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"error: config file {config}: not valid UTF-8")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_password_inside_a_configured_url_is_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLMORCH_LLM__BASE_URL", "http://bob:s3cr3t-pw@127.0.0.1:1/v1")
+    monkeypatch.setenv("LLMORCH_STORE__PATH", str(tmp_path / "qdrant"))
+    for args in (
+        ["config", "show"],
+        ["config", "show", "--json"],
+        ["ask", "-q", "x", "--mode", "agent"],
+    ):
+        result = runner.invoke(app, args)
+        assert "s3cr3t-pw" not in result.stdout + result.stderr, args
+        assert "bob:[REDACTED]@127.0.0.1" in result.stdout + result.stderr, args
+
+
+def test_config_show_names_a_section_set_as_json_and_a_null_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("llm:\n  model: null\n", encoding="utf-8")
+    monkeypatch.setenv(
+        "LLMORCH_EMBEDDING", '{"base_url": "http://127.0.0.1:9/v1", "model": "nomic"}'
+    )
+    result = runner.invoke(app, ["--config", str(config), "config", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["embedding.model"]["source"] == "env LLMORCH_EMBEDDING"
+    assert shown["embedding.batch_size"]["source"] == "default"
+    assert shown["llm.model"] == {"value": None, "source": f"config file {config}"}

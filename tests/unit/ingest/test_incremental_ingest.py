@@ -145,7 +145,7 @@ async def test_dry_run_reports_what_would_change_and_writes_nothing(
     first = await ingest([vault.root], settings, dry_run=True)
     assert len(first.added) == len(vault.good)
     assert first.chunks_written == 0
-    assert not (settings.store.edge_path() / "notes" / "collection.json").exists()
+    assert not settings.store.edge_path().exists()  # not even the folder or its lock file
 
     await ingest([vault.root], settings)
     before = stored(settings)

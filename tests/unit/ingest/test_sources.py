@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmorch.errors import IngestError
+from llmorch.errors import IngestError, ToolError
 from llmorch.ingest.sources import SkipFile, decode_text, read_source, scan_source
 
 
@@ -91,3 +91,79 @@ def test_permission_denied_is_a_skip_reason(tmp_path: Path) -> None:
     found = scan(tmp_path)
     with pytest.raises(SkipFile, match="permission denied"):
         read_source(found.files[0], 1000)
+
+
+def _outside_links(vault: Path, outside: Path) -> None:
+    """A vault carrying links out: to a system file, a file and a folder next to the vault."""
+    (outside / "secret.md").write_text("api_key=hunter2\n")
+    (outside / "private").mkdir()
+    (outside / "private" / "diary.md").write_text("hunter2\n")
+    (vault / "passwd.md").symlink_to("/etc/passwd")
+    (vault / "secret.md").symlink_to(outside / "secret.md")
+    (vault / "private").symlink_to(outside / "private")
+
+
+def test_symlinks_out_of_the_folder_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "note.md").write_text("text")
+    _outside_links(vault, tmp_path)
+    found = scan(vault)
+    assert [f.rel for f in found.files] == ["note.md"]
+    reasons = {Path(s.path).name: s.reason for s in found.skipped}
+    assert reasons == dict.fromkeys(
+        ("passwd.md", "secret.md", "private"), "symlink leads outside the folder"
+    )
+
+
+def test_a_symlink_named_on_its_own_is_judged_in_its_folder(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    _outside_links(vault, tmp_path)
+    found = scan(vault / "secret.md")
+    assert found.files == []
+    assert [s.reason for s in found.skipped] == ["symlink leads outside the folder"]
+
+
+def test_a_file_named_on_its_own_must_still_match_the_include_globs(tmp_path: Path) -> None:
+    (tmp_path / "hostname").write_text("box\n")
+    found = scan(tmp_path / "hostname")
+    assert found.files == []
+    assert "not matched by ingest.include" in found.skipped[0].reason
+
+
+def test_hidden_folders_and_files_are_never_indexed(tmp_path: Path) -> None:
+    for rel in (".config/n.md", ".n.md", "notes/.draft.md", "notes/n.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("text")
+    (tmp_path / "link.md").symlink_to(tmp_path / ".config" / "n.md")
+    found = scan(tmp_path)
+    assert [f.rel for f in found.files] == ["notes/n.md"]
+    assert [(Path(s.path).name, s.reason) for s in found.skipped] == [
+        ("link.md", "hidden file or folder")
+    ]
+
+
+async def test_ingest_and_read_note_agree_on_every_file(tmp_path: Path) -> None:
+    from llmorch.tools.notes import read_note_tool
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for rel in ("note.md", "notes.txt", ".obsidian/p.md", "sub/n.markdown"):
+        (vault / rel).parent.mkdir(parents=True, exist_ok=True)
+        (vault / rel).write_text("text")
+    (vault / "alias.md").symlink_to(vault / "notes.txt")
+    _outside_links(vault, tmp_path)
+    indexed = {f.rel for f in scan(vault, ["**/*.md", "**/*.markdown"]).files}
+    reader = read_note_tool([vault])
+    candidates = [p.relative_to(vault).as_posix() for p in vault.rglob("*")]
+    for rel in [*candidates, "private/diary.md"]:
+        if (vault / rel).is_dir():
+            continue
+        try:
+            await reader.invoke(reader.validate({"path": rel}))
+            readable = True
+        except ToolError:
+            readable = False
+        assert readable == (rel in indexed), rel
+    assert indexed == {"note.md", "sub/n.markdown"}

@@ -313,8 +313,40 @@ async def test_a_proxy_error_page_is_reported_by_its_words_not_its_markup(
         with pytest.raises(LlmError) as caught:
             await client.complete(QUESTION)
     message = str(caught.value)
-    assert "failed (502): 502 Bad Gateway 502 Bad Gateway" in message
+    assert message.endswith("failed (502): 502 Bad Gateway")
     assert "<" not in message
+
+
+PYTHON_501_PAGE = """<!DOCTYPE HTML>
+<html lang="en">
+    <head>
+        <meta charset="utf-8">
+        <title>Error response</title>
+    </head>
+    <body>
+        <h1>Error response</h1>
+        <p>Error code: 501</p>
+        <p>Message: Unsupported method ('POST').</p>
+    </body>
+</html>
+"""
+"""What a server that is not an LLM API (Python's http.server) answers a POST with."""
+
+
+async def test_a_not_implemented_answer_is_not_retried_and_said_once(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    for _ in range(3):
+        server.chat_replies.append(
+            httpx2.Response(501, text=PYTHON_501_PAGE, headers={"content-type": "text/html"})
+        )
+    async with make_client(model="m", max_retries=2) as client:
+        with pytest.raises(LlmError) as caught:
+            await client.complete(QUESTION)
+    assert len(server.chat_requests) == 1
+    message = str(caught.value)
+    assert message.count("Error response") == 1
+    assert "does not implement this request (501): Error response Error code: 501" in message
 
 
 async def test_a_server_that_drops_the_connection_is_not_called_unreachable(

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from embedding_server import EmbeddingServer
 
-from llmorch.config import EmbeddingSettings, Settings, StoreSettings
-from llmorch.errors import RetrievalError
+from llmorch.config import EmbeddingSettings, Settings, StoreSettings, load_config
+from llmorch.errors import ConfigError, RetrievalError
 from llmorch.ingest.sync import ingest
 from llmorch.retrieval.edge import EdgeStore
 from llmorch.retrieval.hits import SearchRequest
@@ -181,10 +181,14 @@ async def test_server_store_ingests_and_searches_the_same_way(
     assert hits[0].citation() == "garden/roses.md#Roses"
 
 
-def test_server_store_without_a_url_says_what_to_set() -> None:
-    settings = Settings(store=StoreSettings(kind="server"))
-    with pytest.raises(RetrievalError, match=r"store\.url"):
-        KnowledgeBase.open(settings)
+def test_server_store_without_a_url_is_a_config_error_saying_what_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LLMORCH_STORE__KIND", "server")
+    with pytest.raises(
+        ConfigError, match=r"env LLMORCH_STORE__KIND: store: .*store\.url is not set"
+    ):
+        load_config()
 
 
 HOLD_LOCK = """
@@ -229,3 +233,26 @@ def test_searching_a_collection_that_does_not_exist_leaves_nothing_behind(
     with pytest.raises(RetrievalError, match="'nope' does not exist"):
         KnowledgeBase.open(settings, collection="nope")
     assert not (tmp_path / "qdrant" / "nope").exists()
+
+
+@pytest.mark.parametrize("built_hybrid", [True, False])
+async def test_an_embedding_setup_that_does_not_match_the_index_is_a_warning(
+    tmp_path: Path, vault: Path, embedding_server: EmbeddingServer, built_hybrid: bool
+) -> None:
+    from loguru import logger
+
+    hybrid = make_settings(tmp_path, embedding_server)
+    plain = make_settings(tmp_path, None)
+    await ingest([vault], hybrid if built_hybrid else plain)
+    warnings: list[str] = []
+    logger.enable("llmorch")
+    sink = logger.add(lambda m: warnings.append(str(m)), level="WARNING", format="{message}")
+    try:
+        hits = await search(plain if built_hybrid else hybrid, SearchRequest(query="tomatoes"))
+    finally:
+        logger.remove(sink)
+        logger.disable("llmorch")
+    assert hits
+    assert len(warnings) == 1
+    assert "searching with BM25 only, not hybrid" in warnings[0]
+    assert ("no `embedding` section" in warnings[0]) is built_hybrid

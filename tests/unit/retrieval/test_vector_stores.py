@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from embedding_server import bag_of_words_vector
 
-from llmorch.errors import RetrievalError
+from llmorch.errors import ConfigError, RetrievalError
 from llmorch.retrieval import bm25
 from llmorch.retrieval.edge import EdgeStore
 from llmorch.retrieval.schema import ChunkPayload, ChunkPoint, CollectionMeta, StoreQuery
@@ -173,9 +173,9 @@ def test_both_backends_rank_and_score_bm25_alike(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", "", "x" * 200])
 def test_a_collection_name_that_is_not_a_plain_name_is_refused(tmp_path: Path, name: str) -> None:
     from llmorch.config import Settings
-    from llmorch.retrieval.store import open_store
+    from llmorch.retrieval.backend import open_store
 
     settings = Settings.model_validate({"store": {"path": str(tmp_path / "index")}})
-    with pytest.raises(RetrievalError, match="invalid collection name"):
+    with pytest.raises(ConfigError, match="invalid collection name"):
         open_store(settings, name or "/")
     assert not (tmp_path / "escape").exists()

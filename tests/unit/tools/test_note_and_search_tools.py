@@ -244,5 +244,5 @@ async def test_read_note_reads_only_markdown_notes_outside_hidden_folders(vault:
     (vault / "notes.txt").write_text("hunter2\n", encoding="utf-8")
     reader = read_note_tool([vault])
     for path in (".git/config", ".obsidian/plugin.md", "notes.txt"):
-        with pytest.raises(ToolError, match="only reads markdown notes"):
+        with pytest.raises(ToolError, match="only reads notes"):
             await reader.invoke(reader.validate({"path": path}))
