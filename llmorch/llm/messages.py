@@ -1,13 +1,10 @@
-"""The conversation as typed values, and their wire form for OpenAI-compatible servers."""
+"""The conversation as typed values; each provider maps them to its own wire format."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
-
-if TYPE_CHECKING:
-    from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
 
 class ToolCall(BaseModel):
@@ -22,16 +19,10 @@ class SystemMessage(BaseModel):
     role: Literal["system"] = "system"
     content: str
 
-    def to_api(self) -> ChatCompletionMessageParam:
-        return {"role": "system", "content": self.content}
-
 
 class UserMessage(BaseModel):
     role: Literal["user"] = "user"
     content: str
-
-    def to_api(self) -> ChatCompletionMessageParam:
-        return {"role": "user", "content": self.content}
 
 
 class AssistantMessage(BaseModel):
@@ -44,24 +35,6 @@ class AssistantMessage(BaseModel):
         default=None, description="<think> blocks and reasoning_content; never sent back."
     )
 
-    def to_api(self) -> ChatCompletionMessageParam:
-        # Content is always a string, never null: llama-cpp-python's server rejects null, and its
-        # chatml-function-calling template reads `content` even on tool-call turns.
-        if not self.tool_calls:
-            return {"role": "assistant", "content": self.content or ""}
-        return {
-            "role": "assistant",
-            "content": self.content or "",
-            "tool_calls": [
-                {
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": call.arguments},
-                }
-                for call in self.tool_calls
-            ],
-        }
-
 
 class ToolMessage(BaseModel):
     """A tool's result (or its error, so the model can recover) answering one tool call."""
@@ -70,9 +43,6 @@ class ToolMessage(BaseModel):
     tool_call_id: str
     name: str
     content: str
-
-    def to_api(self) -> ChatCompletionMessageParam:
-        return {"role": "tool", "tool_call_id": self.tool_call_id, "content": self.content}
 
 
 Message = Annotated[
@@ -86,16 +56,6 @@ class ToolDefinition(BaseModel):
     name: str
     description: str
     parameters: dict[str, Any]
-
-    def to_api(self) -> ChatCompletionToolParam:
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": self.parameters,
-            },
-        }
 
 
 class Usage(BaseModel):

@@ -41,7 +41,7 @@ class Runtime:
             llm_settings = self.settings.llm
             if self._model is not None:
                 llm_settings = llm_settings.model_copy(update={"model": self._model})
-            self._llm = LlmClient(llm_settings)
+            self._llm = LlmClient.from_settings(llm_settings)
         return self._llm
 
     async def set_model(self, model: str) -> None:
