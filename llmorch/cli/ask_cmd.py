@@ -66,7 +66,7 @@ def ask(
     if view is not None:
         view.waiting()
     try:
-        runtime = Runtime(settings, model=model, collection=collection)
+        runtime = Runtime(settings, model=model, collection=collection, on_note=_note)
         result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
     except (LlmorchError, KeyboardInterrupt) as exc:
         if as_json:
@@ -81,6 +81,10 @@ def ask(
     render.sources(result.sources)
     if note := status_note(result):
         render.status(f"note: {note}")
+
+
+def _note(text: str) -> None:
+    render.status(f"note: {text}")
 
 
 async def _run(

@@ -59,6 +59,7 @@ def chat(
             settings,
             model=model or (saved.model if saved else None),
             collection=collection or (saved.collection if saved else None),
+            on_note=lambda text: render.status(f"note: {text}"),
         )
         async with runtime:
             session = ChatSession(

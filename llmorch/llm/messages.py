@@ -78,3 +78,4 @@ class Completion(BaseModel):
     finish_reason: str | None = None
     usage: Usage | None = None
     model: str = ""
+    provider: str = Field(default="", description="Which provider answered: 'openai', 'anthropic'.")

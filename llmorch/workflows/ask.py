@@ -60,6 +60,7 @@ class AskResult(BaseModel):
     query: str
     mode: AskMode
     model: str
+    provider: str = Field(default="", description="Which provider answered (after any fallback).")
     answer: str
     reasoning: str | None = None
     status: str = Field(description="'ok', or why the answer stopped early, e.g. 'max_iterations'.")
@@ -259,6 +260,7 @@ async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
         finish_reason=result.finish_reason,
         usage=result.usage,
         model=await llm.model(),
+        provider=llm.provider,
     )
     records = [
         ToolCallRecord(
@@ -290,6 +292,7 @@ async def cite(answered: Answered, ctx: _NeedsSources) -> AskResult:
         query=answered.request.query,
         mode=answered.request.mode,
         model=answered.completion.model,
+        provider=answered.completion.provider,
         answer=text,
         reasoning=message.reasoning,
         status=answered.status,

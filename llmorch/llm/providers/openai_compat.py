@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn, cast
 
 from llmorch.config import EmbeddingSettings, LlmSettings
-from llmorch.errors import LlmError
+from llmorch.errors import LlmError, LlmUnavailableError
 from llmorch.llm.messages import (
     AssistantMessage,
     Completion,
@@ -84,7 +84,7 @@ class OpenAICompatModel:
             base_url=self.base_url,
             timeout=httpx2.Timeout(timeout_s, connect=min(_CONNECT_TIMEOUT_S, timeout_s)),
             max_retries=max_retries,
-            http_client=http_client,
+            http_client=http_client or _refused_fast_client(),
         )
 
     @classmethod
@@ -262,6 +262,7 @@ class OpenAICompatModel:
         tail, completion = assembler.finish()
         for event in tail:
             yield event
+        completion = completion.model_copy(update={"provider": self.provider})
         yield StreamDone(_logged(completion, started_at, len(request.messages)))
 
     async def embed(
@@ -341,6 +342,17 @@ class OpenAICompatModel:
             timeout_s=self._timeout_s,
             offered_models=offered,
         ) from exc
+
+
+def _refused_fast_client() -> httpx2.AsyncClient:
+    import openai
+
+    from llmorch.llm.providers.refused_fast import RefusedFastTransport
+
+    def refused(request: httpx2.Request) -> Exception:
+        return openai.APIConnectionError(request=request)
+
+    return openai.DefaultAsyncHttpxClient(transport=RefusedFastTransport(refused))
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,7 +443,7 @@ def _logged(completion: Completion, started_at: float, sent: int) -> Completion:
 
 
 def _not_an_api(base_url: str, said: str) -> LlmError:
-    return LlmError(
+    return LlmUnavailableError(
         f"the server at {base_url} did not answer like an OpenAI-compatible API: {said}",
         hint="check llm.base_url; it usually ends in /v1",
     )
@@ -475,4 +487,5 @@ def _completion(response: ChatCompletion, base_url: str) -> Completion:
             total_tokens=usage.total_tokens,
         ),
         model=response.model,
+        provider="openai",
     )
