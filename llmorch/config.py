@@ -91,9 +91,11 @@ class ModelProfile(_Section):
     context: int | None = Field(default=None, ge=1, description="Context window in tokens.")
 
     @model_validator(mode="after")
-    def _openai_needs_a_url(self) -> ModelProfile:
+    def _says_where_and_what(self) -> ModelProfile:
         if self.provider == "openai" and self.base_url is None:
             raise ValueError("base_url is required for provider openai")
+        if self.provider == "anthropic" and self.model is None:
+            raise ValueError("model is required for provider anthropic (e.g. claude-sonnet-4-5)")
         return self
 
     def resolved_key(self) -> str | None:

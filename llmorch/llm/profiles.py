@@ -76,7 +76,7 @@ def build_profile(name: str, profile: ModelProfile, *, temperature: float = 0.2)
         return AnthropicModel(
             name=name,
             base_url=profile.base_url,
-            model=profile.model,
+            model=profile.model or "",
             api_key=profile.resolved_key(),
             timeout_s=profile.timeout_s,
             max_retries=profile.max_retries,

@@ -29,7 +29,6 @@ from llmorch.llm.providers.refused_fast import RefusedFastTransport
 from llmorch.llm.stream import ReasoningDelta, StreamDone, StreamEvent, TextDelta
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-DEFAULT_MODEL = "claude-sonnet-4-5"
 _MAX_TOKENS = 4096  # the API requires a bound; the tool loop passes its own when it has one
 _CONNECT_TIMEOUT_S = 10.0
 _CAPABILITIES = ModelCapabilities(tools=True, json_schema=False, context_length=200_000)
@@ -46,8 +45,8 @@ class AnthropicModel:
     def __init__(
         self,
         *,
+        model: str,
         base_url: str | None = None,
-        model: str | None = None,
         api_key: str | None = None,
         timeout_s: float = 120.0,
         max_retries: int = 2,
@@ -59,7 +58,7 @@ class AnthropicModel:
         del temperature  # the SDK no longer takes one on Messages; Claude's default is used
         self.name = name
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._model = model or DEFAULT_MODEL
+        self._model = model
         self._timeout_s = timeout_s
         self._max_retries = max_retries
         overrides = (capabilities or ModelCapabilities()).model_dump(exclude_none=True)
@@ -258,10 +257,8 @@ def from_anthropic_error(
         )
     if status == 529 or kind == "overloaded_error":
         return LlmUnavailableError(f"Anthropic is overloaded ({status}){after}: {said}")
-    if (
-        "prompt is too long" in said.lower()
-        or ("context" in said.lower()
-        and "too long" in said.lower())
+    if "prompt is too long" in said.lower() or (
+        "context" in said.lower() and "too long" in said.lower()
     ):
         return LlmError(
             f"the conversation is too long for the context window of {model!r}: {said}",
