@@ -172,6 +172,7 @@ class OpenAICompatModel:
         from openai import omit
 
         model = await self.model()
+        messages, tools = self._routed(messages, tools)
         request = self._request(model, messages, tools, tool_choice, temperature, max_tokens)
         started_at = time.perf_counter()
         try:
@@ -210,6 +211,7 @@ class OpenAICompatModel:
         import openai
 
         model = await self.model()
+        messages, tools = self._routed(messages, tools)
         request = self._request(model, messages, tools, tool_choice, temperature, max_tokens)
         assembler = StreamAssembler()
         responded = started = False
@@ -295,6 +297,17 @@ class OpenAICompatModel:
         batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
         results = await asyncio.gather(*(one_batch(b) for b in batches))
         return [vector for batch in results for vector in batch]
+
+    def _routed(
+        self, messages: Sequence[Message], tools: Sequence[ToolDefinition]
+    ) -> tuple[Sequence[Message], Sequence[ToolDefinition]]:
+        """Without native tool calls (as configured, or as the server told), tools go in the prompt."""
+        told = self._capabilities or self._overrides
+        if not tools or told.tools is not False:
+            return messages, tools
+        from llmorch.llm.text_tools import prompted_tools
+
+        return prompted_tools(messages, tools), ()
 
     def _request(
         self,
