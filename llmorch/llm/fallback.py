@@ -149,9 +149,10 @@ class FallbackModel:
                 hint=exc.hint,
             ) from exc
         note = f"{name} failed after {spent_s * 1000:.0f} ms ({exc.message}); trying {rest[0]}"
-        logger.warning(note)
         if self._on_switch is not None:
             self._on_switch(note)
+        else:  # no one to tell directly (a timer, the server): the log says it
+            logger.warning(note)
 
 
 def _joined(failures: list[tuple[str, LlmorchError]]) -> LlmorchError:

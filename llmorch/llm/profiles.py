@@ -37,8 +37,9 @@ def resolve_profile(settings: Settings, name: str | None = None) -> tuple[str, M
 
 
 def all_profiles(settings: Settings) -> list[tuple[str, ModelProfile]]:
-    """The default profile, then every named one (for `llmorch models` and /ready)."""
-    return [resolve_profile(settings, None), *settings.models.items()]
+    """The default profile (the llm section), then every named one (for `llmorch models`, /ready)."""
+    model = settings.llm.model if settings.llm.model not in settings.models else None
+    return [(DEFAULT_PROFILE, default_profile(settings.llm, model=model)), *settings.models.items()]
 
 
 def build_chat_model(

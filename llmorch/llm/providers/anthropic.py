@@ -7,6 +7,7 @@ failures to llmorch's own, so the tool loop cannot tell which provider answered.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from typing import NoReturn
 
@@ -14,7 +15,7 @@ import anthropic
 import httpx2
 from anthropic import omit
 
-from llmorch.errors import LlmError, LlmUnavailableError, LlmUnreachableError
+from llmorch.errors import ConfigError, LlmError, LlmUnavailableError, LlmUnreachableError
 from llmorch.llm.messages import (
     AssistantMessage,
     Completion,
@@ -67,6 +68,8 @@ class AnthropicModel:
         def refused(request: httpx2.Request) -> Exception:
             return _ConnectionRefused(f"connection refused: {request.url}")
 
+        # The SDK reads ANTHROPIC_API_KEY itself; without either it fails only at the first call.
+        self._has_key = bool(api_key or os.environ.get("ANTHROPIC_API_KEY"))
         self._sdk = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=self.base_url,
@@ -84,6 +87,7 @@ class AnthropicModel:
         return self._model
 
     async def list_models(self) -> list[str]:
+        self._require_key()
         try:
             page = await self._sdk.models.list()
         except anthropic.AnthropicError as exc:
@@ -114,6 +118,7 @@ class AnthropicModel:
     ) -> Completion:
         """One whole turn; `response_format` is not enforced here (capabilities say so)."""
         del temperature, response_format
+        self._require_key()
         try:
             response = await self._sdk.messages.create(
                 model=self._model,
@@ -138,6 +143,7 @@ class AnthropicModel:
     ) -> AsyncIterator[StreamEvent]:
         """Text and thinking deltas as the SSE events arrive, then the whole turn."""
         del temperature
+        self._require_key()
         turn = _StreamedTurn(self._model)
         try:
             events = await self._sdk.messages.create(
@@ -157,6 +163,13 @@ class AnthropicModel:
         except anthropic.AnthropicError as exc:
             self._raise(exc)
         yield StreamDone(turn.completion())
+
+    def _require_key(self) -> None:
+        if not self._has_key:
+            raise ConfigError(
+                f"profile {self.name!r} has no Anthropic API key",
+                hint=f"set models.{self.name}.api_key_env or api_key_file, or ANTHROPIC_API_KEY",
+            )
 
     def _raise(self, exc: anthropic.AnthropicError) -> NoReturn:
         raise from_anthropic_error(
