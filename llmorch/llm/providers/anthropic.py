@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import anthropic
 import httpx2
-from anthropic import omit
+from anthropic.types.message_create_params import MessageCreateParamsBase
 
 from llmorch.errors import ConfigError, LlmError, LlmUnavailableError, LlmUnreachableError
 from llmorch.llm.messages import (
@@ -119,15 +119,9 @@ class AnthropicModel:
         """One whole turn; `response_format` is not enforced here (capabilities say so)."""
         del temperature, response_format
         self._require_key()
+        request = self._request(messages, tools, tool_choice, max_tokens)
         try:
-            response = await self._sdk.messages.create(
-                model=self._model,
-                max_tokens=max_tokens or _MAX_TOKENS,
-                system=wire.system_prompt(messages) or omit,
-                messages=wire.message_params(messages),
-                tools=wire.tool_params(tools) if tools else omit,
-                tool_choice=wire.tool_choice_param(tool_choice) if tools else omit,
-            )
+            response = await self._sdk.messages.create(**request)
         except anthropic.AnthropicError as exc:
             self._raise(exc)
         return wire.completion_from(response)
@@ -145,16 +139,9 @@ class AnthropicModel:
         del temperature
         self._require_key()
         turn = _StreamedTurn(self._model)
+        request = self._request(messages, tools, tool_choice, max_tokens)
         try:
-            events = await self._sdk.messages.create(
-                model=self._model,
-                max_tokens=max_tokens or _MAX_TOKENS,
-                system=wire.system_prompt(messages) or omit,
-                messages=wire.message_params(messages),
-                tools=wire.tool_params(tools) if tools else omit,
-                tool_choice=wire.tool_choice_param(tool_choice) if tools else omit,
-                stream=True,
-            )
+            events = await self._sdk.messages.create(**request, stream=True)
             async with events:
                 async for event in events:
                     delta = turn.feed(event)
@@ -163,6 +150,26 @@ class AnthropicModel:
         except anthropic.AnthropicError as exc:
             self._raise(exc)
         yield StreamDone(turn.completion())
+
+    def _request(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolDefinition],
+        tool_choice: str,
+        max_tokens: int | None,
+    ) -> MessageCreateParamsBase:
+        """What both `complete` and `stream` send."""
+        request: MessageCreateParamsBase = {
+            "model": self._model,
+            "max_tokens": max_tokens or _MAX_TOKENS,
+            "messages": wire.message_params(messages),
+        }
+        if system := wire.system_prompt(messages):
+            request["system"] = system
+        if tools:
+            request["tools"] = wire.tool_params(tools)
+            request["tool_choice"] = wire.tool_choice_param(tool_choice)
+        return request
 
     def _require_key(self) -> None:
         if not self._has_key:
