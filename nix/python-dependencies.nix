@@ -19,6 +19,8 @@ ps: {
     ps.python-frontmatter
     ps.pathspec
     ps.filelock
+    ps.starlette
+    ps.uvicorn
   ];
   test = [
     ps.pytest

@@ -50,6 +50,8 @@ let
     "python-frontmatter"
     "pathspec"
     "filelock"
+    "starlette"
+    "uvicorn"
     "pytest"
     "pytest-asyncio"
     "pexpect"
