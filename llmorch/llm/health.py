@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from llmorch.config import ModelProfile, Settings
 from llmorch.errors import LlmorchError
 from llmorch.llm.model import ChatModel, ModelCapabilities
-from llmorch.llm.profiles import all_profiles, build_profile
+from llmorch.llm.profiles import all_profiles, build_profile, chain
 
 CHECK_TIMEOUT_S = 0.8
 
@@ -34,11 +35,25 @@ class ProfileHealth:
 
 
 async def check_profiles(
-    settings: Settings, *, timeout_s: float = CHECK_TIMEOUT_S
+    settings: Settings,
+    profiles: Sequence[tuple[str, ModelProfile]] | None = None,
+    *,
+    timeout_s: float = CHECK_TIMEOUT_S,
 ) -> list[ProfileHealth]:
-    """Every profile (the default first), checked concurrently."""
-    checks = (_check(name, profile, timeout_s) for name, profile in all_profiles(settings))
+    """The given profiles (else every one, the default first), checked concurrently."""
+    named = all_profiles(settings) if profiles is None else profiles
+    checks = (_check(name, profile, timeout_s) for name, profile in named)
     return list(await asyncio.gather(*checks))
+
+
+async def chain_problem(
+    settings: Settings, name: str | None = None, *, timeout_s: float = CHECK_TIMEOUT_S
+) -> str | None:
+    """Why no profile `name` would be answered by is up (None when one is): for /ready."""
+    checks = await check_profiles(settings, chain(settings, name), timeout_s=timeout_s)
+    if any(c.reachable for c in checks):
+        return None
+    return "; ".join(f"{c.name}: {c.reason}" for c in checks)
 
 
 async def _check(name: str, profile: ModelProfile, timeout_s: float) -> ProfileHealth:

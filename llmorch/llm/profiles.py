@@ -42,6 +42,21 @@ def all_profiles(settings: Settings) -> list[tuple[str, ModelProfile]]:
     return [(DEFAULT_PROFILE, default_profile(settings.llm, model=model)), *settings.models.items()]
 
 
+def chain(
+    settings: Settings, name: str | None = None, fallback: Sequence[str] | None = None
+) -> list[tuple[str, ModelProfile]]:
+    """The profiles asked in order for `name`: it first, then its fallbacks."""
+    first_name, first = resolve_profile(settings, name)
+    found = [(first_name, first)]
+    for other in settings.llm.fallback if fallback is None else fallback:
+        if other not in settings.models:
+            known = ", ".join(sorted(settings.models)) or "none defined"
+            raise ConfigError(f"fallback names {other!r}, which is not a profile ({known})")
+        if other != first_name:
+            found.append((other, settings.models[other]))
+    return found
+
+
 def build_chat_model(
     settings: Settings,
     name: str | None = None,
@@ -50,15 +65,10 @@ def build_chat_model(
     on_switch: Callable[[str], None] | None = None,
 ) -> ChatModel:
     """The model for `name`, and when a fallback list applies, a chain that moves down it."""
-    first_name, first = resolve_profile(settings, name)
-    chain = [(first_name, first)]
-    for other in settings.llm.fallback if fallback is None else fallback:
-        if other not in settings.models:
-            known = ", ".join(sorted(settings.models)) or "none defined"
-            raise ConfigError(f"fallback names {other!r}, which is not a profile ({known})")
-        if other != first_name:
-            chain.append((other, settings.models[other]))
-    models = [(n, build_profile(n, p, temperature=settings.llm.temperature)) for n, p in chain]
+    models = [
+        (n, build_profile(n, p, temperature=settings.llm.temperature))
+        for n, p in chain(settings, name, fallback)
+    ]
     if len(models) == 1:
         return models[0][1]
     from llmorch.llm.fallback import FallbackModel
