@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from llmorch.config import LlmSettings
 from llmorch.llm.client import LlmClient
 from llmorch.llm.loop import ToolLoop
 from llmorch.llm.messages import SystemMessage, UserMessage
+from llmorch.llm.providers.openai_compat import message_param, tool_param
 from llmorch.logging import configure_logging
 from llmorch.tools.base import ToolRegistry, tool
 
@@ -107,11 +107,11 @@ async def main(rounds: int) -> None:
     raw = openai.AsyncOpenAI(
         api_key="x", base_url=base_url, max_retries=0, http_client=httpx2.AsyncClient()
     )
-    client = LlmClient(LlmSettings(base_url=base_url, model=MODEL, max_retries=0))
+    client = LlmClient(base_url=base_url, model=MODEL, max_retries=0)
     registry = ToolRegistry([lookup])
     loop = ToolLoop(client, registry, max_iterations=4)
-    wire_messages = [m.to_api() for m in MESSAGES]
-    wire_tools = [{"type": "function", "function": d.model_dump()} for d in registry.definitions()]
+    wire_messages = [message_param(m) for m in MESSAGES]
+    wire_tools = [tool_param(d) for d in registry.definitions()]
     tool_question = [*MESSAGES[:1], UserMessage(content="[tool] look up the home server")]
 
     async def raw_call() -> object:

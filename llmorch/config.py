@@ -7,6 +7,7 @@ then the defaults below. Unknown keys are errors, so a typo never silently does 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -67,15 +68,71 @@ class _Section(BaseModel):
 
 
 class LlmSettings(_Section):
+    """The default profile (an OpenAI-compatible server) and which model answers by default."""
+
     base_url: str = "http://localhost:8080/v1"
     api_key: SecretStr | None = None
     model: str | None = Field(
-        default=None, description="Model name; unset means the first model the server lists."
+        default=None,
+        description="A profile under `models`, else a model on this server; "
+        "unset means the first model the server lists.",
     )
     timeout_s: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
     temperature: float = Field(default=0.2, ge=0, le=2)
     max_tool_iterations: int = Field(default=6, ge=1)
+    fallback: list[str] = Field(
+        default_factory=list[str],
+        description="Profiles that answer, in order, when the model's server is down or failing.",
+    )
+
+
+ProviderName = Literal["openai", "anthropic"]
+
+
+class ModelProfile(_Section):
+    """A named model: which provider, where, which key, and what it can do when the server won't say."""
+
+    provider: ProviderName = "openai"
+    base_url: str | None = Field(
+        default=None, description="Unset: the provider's public API (required for openai)."
+    )
+    model: str | None = None
+    api_key: SecretStr | None = Field(
+        default=None, description="Prefer api_key_env or api_key_file: a key in the file is warned."
+    )
+    api_key_env: str | None = Field(default=None, description="Environment variable with the key.")
+    api_key_file: UserPath | None = Field(
+        default=None, description="File holding the key (systemd credential, agenix, sops)."
+    )
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    tools: bool | None = Field(default=None, description="Native tool calls (override).")
+    json_schema: bool | None = Field(default=None, description="Enforced JSON Schemas (override).")
+    context: int | None = Field(default=None, ge=1, description="Context window in tokens.")
+
+    @model_validator(mode="after")
+    def _says_where_and_what(self) -> ModelProfile:
+        if self.provider == "openai" and self.base_url is None:
+            raise ValueError("base_url is required for provider openai")
+        if self.provider == "anthropic" and self.model is None:
+            raise ValueError("model is required for provider anthropic (e.g. claude-sonnet-4-5)")
+        return self
+
+    def resolved_key(self) -> str | None:
+        """The key from wherever the profile says; read when the model is built, never logged."""
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        if self.api_key_env is not None:
+            return os.environ.get(self.api_key_env) or None
+        if self.api_key_file is not None:
+            try:
+                return self.api_key_file.read_text(encoding="utf-8").strip() or None
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot read the API key file {self.api_key_file}: {exc.strerror or exc}"
+                ) from exc
+        return None
 
 
 class EmbeddingSettings(_Section):
@@ -203,6 +260,7 @@ class ServerSettings(_Section):
 
 class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    models: dict[str, ModelProfile] = Field(default_factory=dict[str, ModelProfile])
     embedding: EmbeddingSettings | None = None
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
@@ -217,6 +275,21 @@ class Settings(BaseSettings):
         extra="forbid",
     )
 
+    @model_validator(mode="after")
+    def _fallback_names_profiles(self) -> Settings:
+        named = self.llm.fallback
+        for name in named:
+            if name not in self.models:
+                known = ", ".join(sorted(self.models)) or "none defined"
+                raise ValueError(f"llm.fallback names {name!r}, which is not a profile ({known})")
+        chain = [self.llm.model or "default", *named]
+        repeated = sorted({name for name in chain if chain.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"llm.fallback is a cycle: {' → '.join(chain)} comes back to {repeated[0]!r}"
+            )
+        return self
+
     def secret_values(self) -> list[str]:
         """Every configured secret, so every output can redact them: the API keys, the hook
         secrets and the passwords written into the configured URLs (`http://bob:secret@host/v1`)."""
@@ -227,10 +300,26 @@ class Settings(BaseSettings):
             secrets.append(self.embedding.api_key)
             urls.append(self.embedding.base_url)
         values = [s.get_secret_value() for s in secrets if s is not None]
+        for profile in self.models.values():
+            urls.append(profile.base_url)
+            # An unreadable key is reported when the profile is used; redaction cannot use it.
+            with contextlib.suppress(ConfigError):
+                values.append(profile.resolved_key() or "")
         values += [
             unquote(password) for url in urls if url and (password := urlsplit(url).password)
         ]
         return [v for v in values if v]
+
+    def plain_text_keys(self, file_data: dict[str, Any]) -> list[str]:
+        """Keys written into the config file itself, which a user may share or commit by mistake."""
+        def written(parts: list[str]) -> bool:
+            return _lookup(file_data, parts) not in (None, "", _ABSENT)
+
+        found = ["llm.api_key"] if written(["llm", "api_key"]) else []
+        for name in self.models:
+            if written(["models", name, "api_key"]):
+                found.append(f"models.{name}.api_key")
+        return found
 
     def note_roots(self) -> list[Path]:
         return self.tools.note_roots or self.ingest.paths
@@ -402,8 +491,9 @@ def _check_env_names() -> None:
 
 def _describe_validation_error(exc: ValidationError, loaded: LoadedConfig) -> str:
     first = exc.errors()[0]
-    key = ".".join(str(p) for p in first["loc"])
-    problem = first["msg"]
+    # A check across sections (llm.fallback against models) has no location of its own.
+    key = ".".join(str(p) for p in first["loc"]) or "llm.fallback"
+    problem = first["msg"].removeprefix("Value error, ")
     origin = loaded.origin(key)
     if first["type"] == "value_error":
         problem = str(first.get("ctx", {}).get("error", problem))  # without pydantic's prefix

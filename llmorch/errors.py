@@ -41,6 +41,11 @@ class LlmError(LlmorchError):
     kind = "llm"
 
 
+class LlmUnavailableError(LlmError):
+    """The model server failed in a way another server may not: 5xx, 429 after retries, a timeout,
+    a dropped connection, or an answer that is not an API. Fallback profiles answer these."""
+
+
 class RetrievalError(LlmorchError):
     """The vector store failed: missing collection, busy index, schema mismatch."""
 

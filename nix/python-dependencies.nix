@@ -6,6 +6,8 @@ ps: {
     ps.rich
     ps.prompt-toolkit
     ps.openai
+    ps.httpx2
+    ps.anthropic
     ps.qdrant-client
     ps.qdrant-edge-py
     ps.pydantic

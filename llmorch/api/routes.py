@@ -48,14 +48,14 @@ async def ready(request: Request, state: ServerState) -> Response:
 
 
 async def _model_problem(state: ServerState) -> str | None:
+    """Ready when any profile of the model's fallback chain answers (the check `llmorch models` runs)."""
+    from llmorch.llm.health import chain_problem
+
     try:
-        async with asyncio.timeout(_READY_TIMEOUT_S):
-            await state.runtime.llm().list_models()
-    except TimeoutError:
-        return f"the model server did not answer within {_READY_TIMEOUT_S:g} s"
+        problem = await chain_problem(state.settings, timeout_s=_READY_TIMEOUT_S)
     except LlmorchError as exc:
         return state.redact(str(exc))
-    return None
+    return None if problem is None else state.redact(problem)
 
 
 async def _index_problem(state: ServerState) -> str | None:
@@ -78,6 +78,7 @@ async def query(request: Request, state: ServerState) -> Response:
             "sources": [s.model_dump(mode="json") for s in result.sources],
             "usage": result.usage.model_dump(),
             "model": result.model,
+            "provider": result.provider,
             "status": result.status,
             "trace_id": result.trace_id,
             "run_id": None,

@@ -67,7 +67,7 @@ def ask(
     if view is not None:
         view.waiting()
     try:
-        runtime = Runtime(settings, model=model, collection=collection)
+        runtime = Runtime(settings, model=model, collection=collection, on_note=render.note)
         result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
     except (LlmorchError, KeyboardInterrupt) as exc:
         if as_json:

@@ -60,6 +60,7 @@ def chat(
             settings,
             model=model or (saved.model if saved else None),
             collection=collection or (saved.collection if saved else None),
+            on_note=render.note,
         )
         async with runtime:
             session = ChatSession(

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from rich.status import Status
 
     from llmorch.ingest.sync import IngestSummary
+    from llmorch.llm.health import ProfileHealth
     from llmorch.retrieval.hits import SearchHit
     from llmorch.tools.definition import ToolDefinition
     from llmorch.workflows.citations import Source
@@ -82,6 +83,11 @@ def error(exc: LlmorchError) -> None:
 def status(text: str) -> None:
     """A progress note (a tool being called); stderr, so it never mixes into the answer."""
     err().print(text, style="dim", markup=False, highlight=False)
+
+
+def note(text: str) -> None:
+    """Something the user should know about a run that still succeeded (a fallback model answered)."""
+    status(f"note: {text}")
 
 
 def settings_table(rows: list[tuple[str, Any, str]], file: Path | None) -> None:
@@ -328,6 +334,28 @@ def tools_table(definitions: list[ToolDefinition]) -> None:
         required = set(d.parameters.get("required", []))
         args = ", ".join(name if name in required else f"[{name}]" for name in props)
         table.add_row(d.name, escape(args), escape(d.description))
+    out().print(table)
+
+
+def profiles_table(checks: list[ProfileHealth]) -> None:
+    """`llmorch models`: one row per profile; why an unreachable one is down, in its own words."""
+    table = Table(expand=False)
+    table.add_column("profile", style="cyan", no_wrap=True)
+    table.add_column("provider")
+    table.add_column("status", no_wrap=True)
+    table.add_column("ms", justify="right")
+    table.add_column("models", overflow="fold")
+    table.add_column("tools · schema · context", no_wrap=True)
+    for c in checks:
+        caps = c.capabilities
+        told = " · ".join(
+            "?" if v is None else ("yes" if v is True else "no" if v is False else str(v))
+            for v in (caps.tools, caps.json_schema, caps.context_length)
+        )
+        status = "[green]up[/]" if c.reachable else f"[red]down[/] {escape(c.reason or '')}"
+        listed = ", ".join(c.models) if c.reachable else escape(c.base_url)
+        latency = "" if c.latency_ms is None else f"{c.latency_ms:.0f}"
+        table.add_row(c.name, c.provider, status, latency, escape(listed), told)
     out().print(table)
 
 

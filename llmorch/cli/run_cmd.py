@@ -69,7 +69,7 @@ def run(
     raw = {**read_input(input_json), **parse_fields(workflow.input_model, fields or [])}
     validated = validate_input(workflow, raw)
     try:
-        runtime = Runtime(settings, model=model, collection=collection)
+        runtime = Runtime(settings, model=model, collection=collection, on_note=render.note)
         outcome = asyncio.run(_run(workflow, validated, runtime))
     except (LlmorchError, KeyboardInterrupt) as exc:
         if as_json:

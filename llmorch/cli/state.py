@@ -19,6 +19,7 @@ class AppState:
     verbosity: int = 0
     log_json: bool = False
     _loaded: LoadedConfig | None = field(default=None, init=False, repr=False)
+    _warned: bool = field(default=False, init=False, repr=False)
 
     def load(self, overrides: dict[str, Any] | None = None) -> LoadedConfig:
         """Settings for this command (flags as overrides); logging is configured once, from them."""
@@ -27,11 +28,24 @@ class AppState:
 
             self._loaded = load_config(self.config_file, overrides)
             self._configure_logging(self._loaded.settings)
+            self._warn_plain_text_keys(self._loaded)
         return self._loaded
 
     @property
     def settings(self) -> Settings:
         return self.load().settings
+
+    def _warn_plain_text_keys(self, loaded: LoadedConfig) -> None:
+        if self._warned:
+            return
+        self._warned = True
+        for key in loaded.settings.plain_text_keys(loaded.file_data):
+            from llmorch.cli import render
+
+            render.status(
+                f"warning: {key} is written in plain text in {loaded.file}; "
+                "prefer api_key_env or api_key_file (config show redacts it)"
+            )
 
     def _configure_logging(self, settings: Settings) -> None:
         from llmorch.logging import configure_logging

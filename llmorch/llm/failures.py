@@ -11,7 +11,7 @@ from typing import cast
 import httpx2
 import openai
 
-from llmorch.errors import LlmError, LlmorchError, LlmUnreachableError
+from llmorch.errors import LlmError, LlmorchError, LlmUnavailableError, LlmUnreachableError
 from llmorch.redaction import redact
 
 _CONTEXT_MARKERS = (
@@ -100,13 +100,13 @@ def from_openai_error(
     if isinstance(exc, openai.APITimeoutError):
         if isinstance(exc.__cause__, httpx2.ConnectTimeout | httpx2.PoolTimeout):
             return unreachable(base_url)
-        return LlmError(
+        return LlmUnavailableError(
             f"the LLM at {base_url} did not answer within {timeout_s:g}s"
             + (f" (tried {retries + 1} times)" if retries else ""),
             hint="raise llm.timeout_s or use a smaller model",
         )
     if dropped_connection(exc):
-        return LlmError(
+        return LlmUnavailableError(
             f"the LLM at {base_url} closed the connection without answering",
             hint="check the server's log; it may have crashed or run out of memory",
         )
@@ -144,7 +144,7 @@ def _from_status(
         )
     after = f" after {retries} retries" if retries else ""
     if status == 429:
-        return LlmError(
+        return LlmUnavailableError(
             f"the LLM at {base_url} is rate limiting requests (429){after}: {said}",
             hint="wait a moment and try again",
         )
@@ -154,5 +154,5 @@ def _from_status(
             hint="check that llm.base_url is an OpenAI-compatible API",
         )
     if status >= 500:
-        return LlmError(f"the LLM server at {base_url} failed ({status}){after}: {said}")
+        return LlmUnavailableError(f"the LLM server at {base_url} failed ({status}){after}: {said}")
     return LlmError(f"the LLM server at {base_url} rejected the request ({status}): {said}")

@@ -1,16 +1,13 @@
-"""The conversation as typed values, and their wire form for OpenAI-compatible servers."""
+"""The conversation as typed values; each provider maps them to its own wire format."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 # Defined with the tools (the lower layer); also importable from here beside the messages.
 from llmorch.tools.definition import ToolDefinition as ToolDefinition
-
-if TYPE_CHECKING:
-    from openai.types.chat import ChatCompletionMessageParam
 
 
 class ToolCall(BaseModel):
@@ -25,16 +22,10 @@ class SystemMessage(BaseModel):
     role: Literal["system"] = "system"
     content: str
 
-    def to_api(self) -> ChatCompletionMessageParam:
-        return {"role": "system", "content": self.content}
-
 
 class UserMessage(BaseModel):
     role: Literal["user"] = "user"
     content: str
-
-    def to_api(self) -> ChatCompletionMessageParam:
-        return {"role": "user", "content": self.content}
 
 
 class AssistantMessage(BaseModel):
@@ -47,24 +38,6 @@ class AssistantMessage(BaseModel):
         default=None, description="<think> blocks and reasoning_content; never sent back."
     )
 
-    def to_api(self) -> ChatCompletionMessageParam:
-        # Content is always a string, never null: llama-cpp-python's server rejects null, and its
-        # chatml-function-calling template reads `content` even on tool-call turns.
-        if not self.tool_calls:
-            return {"role": "assistant", "content": self.content or ""}
-        return {
-            "role": "assistant",
-            "content": self.content or "",
-            "tool_calls": [
-                {
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": call.arguments},
-                }
-                for call in self.tool_calls
-            ],
-        }
-
 
 class ToolMessage(BaseModel):
     """A tool's result (or its error, so the model can recover) answering one tool call."""
@@ -73,9 +46,6 @@ class ToolMessage(BaseModel):
     tool_call_id: str
     name: str
     content: str
-
-    def to_api(self) -> ChatCompletionMessageParam:
-        return {"role": "tool", "tool_call_id": self.tool_call_id, "content": self.content}
 
 
 Message = Annotated[
@@ -103,3 +73,4 @@ class Completion(BaseModel):
     finish_reason: str | None = None
     usage: Usage | None = None
     model: str = ""
+    provider: str = Field(default="", description="Which provider answered: 'openai', 'anthropic'.")

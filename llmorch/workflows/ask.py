@@ -68,6 +68,7 @@ class AskResult(BaseModel):
     query: str
     mode: AskMode
     model: str
+    provider: str = Field(default="", description="Which provider answered (after any fallback).")
     answer: str
     reasoning: str | None = None
     status: str = Field(
@@ -270,6 +271,7 @@ async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
         finish_reason=result.finish_reason,
         usage=result.usage,
         model=await llm.model(),
+        provider=llm.provider,
     )
     records = [
         ToolCallRecord(
@@ -304,6 +306,7 @@ def cite(mode: AskMode) -> Step[Answered, AskResult, _NeedsSources]:
             query=answered.request.query,
             mode=mode,
             model=answered.completion.model,
+            provider=answered.completion.provider,
             answer=text,
             reasoning=message.reasoning,
             status=status,

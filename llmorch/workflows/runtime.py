@@ -5,6 +5,7 @@ A command pays only for what it touches (`search` never imports openai), and one
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,11 +21,19 @@ class Runtime:
     """Lazily opened resources for one command or chat session; also a KnowledgeSearch itself."""
 
     def __init__(
-        self, settings: Settings, *, model: str | None = None, collection: str | None = None
+        self,
+        settings: Settings,
+        *,
+        model: str | None = None,
+        collection: str | None = None,
+        fallback: Sequence[str] | None = None,
+        on_note: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.collection = collection or settings.store.collection
         self._model = model
+        self._fallback = fallback
+        self._on_note = on_note
         self._llm: ChatModel | None = None
         self._knowledge: KnowledgeBase | None = None
 
@@ -35,13 +44,14 @@ class Runtime:
         await self.aclose()
 
     def llm(self) -> ChatModel:
+        """The model named by --model (else llm.model), a profile or a model on the default server,
+        with the fallback profiles (the workflow's own, else llm.fallback) behind it."""
         if self._llm is None:
-            from llmorch.llm.client import LlmClient
+            from llmorch.llm.profiles import build_chat_model
 
-            llm_settings = self.settings.llm
-            if self._model is not None:
-                llm_settings = llm_settings.model_copy(update={"model": self._model})
-            self._llm = LlmClient(llm_settings)
+            self._llm = build_chat_model(
+                self.settings, self._model, fallback=self._fallback, on_switch=self._on_note
+            )
         return self._llm
 
     async def set_model(self, model: str) -> None:

@@ -48,7 +48,7 @@ class OneNoteIndex:
 
 
 async def test_plain_completion_returns_text_and_usage(llama_server: LlamaServer) -> None:
-    async with LlmClient(llama_server.settings()) as client:
+    async with LlmClient.from_settings(llama_server.settings()) as client:
         done = await client.complete(QUESTION, max_tokens=24)
     assert done.message.content
     assert done.usage is not None and done.usage.completion_tokens > 0
@@ -56,12 +56,12 @@ async def test_plain_completion_returns_text_and_usage(llama_server: LlamaServer
 
 
 async def test_unset_model_is_resolved_from_the_server(llama_server: LlamaServer) -> None:
-    async with LlmClient(llama_server.settings(model=None)) as client:
+    async with LlmClient.from_settings(llama_server.settings(model=None)) as client:
         assert await client.model() == llama_server.model
 
 
 async def test_streaming_yields_deltas_that_add_up_to_the_answer(llama_server: LlamaServer) -> None:
-    async with LlmClient(llama_server.settings()) as client:
+    async with LlmClient.from_settings(llama_server.settings()) as client:
         events = [e async for e in client.stream(QUESTION, max_tokens=24)]
     deltas = [e.text for e in events if isinstance(e, TextDelta)]
     done = events[-1]
@@ -75,7 +75,7 @@ async def test_forced_tool_call_runs_the_real_tool_and_feeds_its_result_back(
 ) -> None:
     index = OneNoteIndex()
     loop = ToolLoop(
-        LlmClient(llama_server.settings()),
+        LlmClient.from_settings(llama_server.settings()),
         ToolRegistry([knowledge_tool(index)]),
         max_iterations=2,
         max_tokens=96,
@@ -95,7 +95,7 @@ async def test_forced_tool_call_runs_the_real_tool_and_feeds_its_result_back(
 
 async def test_auto_tool_choice_ends_within_the_iteration_bound(llama_server: LlamaServer) -> None:
     loop = ToolLoop(
-        LlmClient(llama_server.settings()),
+        LlmClient.from_settings(llama_server.settings()),
         ToolRegistry([knowledge_tool(OneNoteIndex())]),
         max_iterations=2,
         max_tokens=64,
@@ -113,7 +113,7 @@ async def test_a_streamed_tool_call_is_not_lost(llama_server: LlamaServer) -> No
     # whole-turn retry may meet the connection the server just dropped: the default retries apply.
     index = OneNoteIndex()
     loop = ToolLoop(
-        LlmClient(llama_server.settings(max_retries=2)),
+        LlmClient.from_settings(llama_server.settings(max_retries=2)),
         ToolRegistry([knowledge_tool(index)]),
         max_iterations=1,
         max_tokens=64,

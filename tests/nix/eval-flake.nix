@@ -38,6 +38,8 @@ let
     "rich"
     "prompt-toolkit"
     "openai"
+    "httpx2"
+    "anthropic"
     "qdrant-client"
     "pydantic"
     "pydantic-settings"

@@ -24,6 +24,8 @@ def make_client(server: ScriptedServer) -> ClientFactory:
     def build(**settings: Any) -> LlmClient:
         values: dict[str, Any] = {"base_url": "http://llm.test/v1", "max_retries": 0, **settings}
         transport = httpx2.MockTransport(server.handle)
-        return LlmClient(LlmSettings(**values), http_client=httpx2.AsyncClient(transport=transport))
+        return LlmClient.from_settings(
+            LlmSettings(**values), http_client=httpx2.AsyncClient(transport=transport)
+        )
 
     return build

@@ -147,7 +147,7 @@ def _closed_port() -> int:
 
 async def test_unreachable_server_says_which_url_and_what_to_start() -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
-    async with LlmClient(LlmSettings(base_url=url, model="m", max_retries=0)) as client:
+    async with LlmClient(base_url=url, model="m", max_retries=0) as client:
         with pytest.raises(LlmUnreachableError) as caught:
             await client.complete(QUESTION)
     assert str(caught.value).startswith(
@@ -367,6 +367,8 @@ async def test_a_web_page_instead_of_a_model_list_is_an_llm_error_naming_base_ur
     page = httpx2.Response(200, text="<!doctype html><title>Router login</title>")
     transport = httpx2.MockTransport(lambda request: page)
     settings = LlmSettings(base_url="http://router.test/v1", max_retries=0)
-    async with LlmClient(settings, http_client=httpx2.AsyncClient(transport=transport)) as client:
+    async with LlmClient.from_settings(
+        settings, http_client=httpx2.AsyncClient(transport=transport)
+    ) as client:
         with pytest.raises(LlmError, match="did not answer like an OpenAI-compatible API"):
             await client.model()

@@ -7,6 +7,7 @@ from openai_script import ClientFactory, ScriptedServer, chat_body, chunk, tool_
 
 from llmorch.llm.loop import ToolLoop
 from llmorch.llm.messages import UserMessage
+from llmorch.llm.providers.openai_compat import message_param
 from llmorch.llm.quirks import (
     ThinkFilter,
     extract_text_tool_calls,
@@ -45,7 +46,7 @@ async def test_qwen3_think_block_is_kept_out_of_the_answer_but_available(
     assert result.answer == "Drink green tea."
     assert result.reasoning == "The user asks about tea. I know this."
     sent_back = [m for m in result.messages if m.role == "assistant"]
-    assert sent_back[0].to_api()["content"] == "Drink green tea."
+    assert message_param(sent_back[0])["content"] == "Drink green tea."
 
 
 # Qwen3 chat templates open the block in the prompt, so only the closing tag is generated.
