@@ -96,6 +96,21 @@ class LoggingSettings(_Section):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class RunsSettings(_Section):
+    enabled: bool = Field(default=True, description="Keep a record of every run in runs.db.")
+    store_content: bool = Field(
+        default=True,
+        description="False keeps only metadata: no inputs, outputs, prompts, answers or arguments.",
+    )
+    max_age_days: float = Field(
+        default=90, ge=0, description="Older runs are dropped; 0 keeps all."
+    )
+    max_runs: int = Field(default=10000, ge=0, description="Newest runs kept; 0 keeps all.")
+    max_payload_chars: int = Field(
+        default=20000, ge=256, description="Longer texts are cut, with a marker saying how much."
+    )
+
+
 class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     embedding: EmbeddingSettings | None = None
@@ -103,6 +118,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    runs: RunsSettings = Field(default_factory=RunsSettings)
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
