@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 
 from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError
+from llmorch.llm.call_report import ModelCallReport
 from llmorch.llm.messages import Completion, Message, ToolCall, ToolDefinition, Usage
 from llmorch.llm.model import JsonSchemaFormat, ModelCapabilities
 from llmorch.llm.stream import (
@@ -123,6 +124,51 @@ class LlmClient:
         response_format: JsonSchemaFormat | None = None,
     ) -> Completion:
         """One whole turn. `tool_choice` is auto/none/required or a tool name to force."""
+        with ModelCallReport(self.provider, await self.model(), messages) as call:
+            return call.done(
+                await self._complete(
+                    messages,
+                    tools=tools,
+                    tool_choice=tool_choice,
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    response_format=response_format,
+                )
+            )
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        tools: Sequence[ToolDefinition] = (),
+        tool_choice: str = "auto",
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Text and reasoning deltas as they arrive, then one StreamDone with the whole turn."""
+        with ModelCallReport(self.provider, await self.model(), messages) as call:
+            async for event in self._stream(
+                messages,
+                tools=tools,
+                tool_choice=tool_choice,
+                temperature=temperature,
+                max_tokens=max_tokens,
+            ):
+                call.first_token()
+                if isinstance(event, StreamDone):
+                    call.done(event.completion)
+                yield event
+
+    async def _complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        tools: Sequence[ToolDefinition] = (),
+        tool_choice: str = "auto",
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        response_format: JsonSchemaFormat | None = None,
+    ) -> Completion:
         import openai
         from openai import omit
 
@@ -152,7 +198,7 @@ class LlmClient:
             await self._raise_with_models(exc, model)
         return _logged(_completion(response, self.base_url), started_at, len(request.messages))
 
-    async def stream(
+    async def _stream(
         self,
         messages: Sequence[Message],
         *,
@@ -161,7 +207,6 @@ class LlmClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Text and reasoning deltas as they arrive, then one StreamDone with the whole turn."""
         import openai
 
         model = await self.model()
@@ -204,7 +249,7 @@ class LlmClient:
             # llama-cpp-python cannot stream a turn in which the model calls a tool: it sends an
             # empty stream, or drops the connection. The turn is not empty: ask for it whole.
             logger.info("{} sent an empty stream; asking again without streaming", self.base_url)
-            whole = await self.complete(
+            whole = await self._complete(
                 messages,
                 tools=tools,
                 tool_choice=tool_choice,

@@ -26,6 +26,7 @@ from llmorch.llm.quirks import extract_text_tool_calls, parse_arguments, resolve
 from llmorch.llm.stream import StreamDone, TextDelta
 from llmorch.pipeline import Step
 from llmorch.pipeline.tracing import ensure_trace
+from llmorch.runs.observer import ToolCallRecord, current_observer
 
 if TYPE_CHECKING:
     from llmorch.llm.model import ChatModel
@@ -41,20 +42,8 @@ _REPEAT_WARNING = (
     "use another tool, or answer with what you have."
 )
 _MAX_REPEATS = 2  # identical failing calls tolerated (answered with a warning) before stopping
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallRecord:
-    """One executed (or refused) tool call, for the result, the run record and the CLI."""
-
-    id: str
-    name: str
-    arguments: dict[str, Any]
-    ok: bool
-    duration_s: float
-    iteration: int
-    error: str | None = None
-    truncated: bool = False
+EXCERPT_CHARS = 1000
+"""How much of a tool's result its record keeps: enough to see what the model was given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +232,7 @@ class ToolLoop:
             iteration=iteration,
             error=result.error,
             truncated=result.truncated,
+            result_excerpt=result.content[:EXCERPT_CHARS],
         )
         self._record(run, record)
         return ToolMessage(tool_call_id=call.id, name=name, content=result.content)
@@ -263,6 +253,8 @@ class ToolLoop:
 
     def _record(self, run: _Run, record: ToolCallRecord) -> None:
         run.records.append(record)
+        if (observer := current_observer()) is not None:
+            observer.tool_call(record)
         if run.on_event is not None:
             run.on_event(ToolFinished(record))
 

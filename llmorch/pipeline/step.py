@@ -17,12 +17,14 @@ from llmorch.pipeline.result import (
     StepError,
     StepFailedError,
     StepFailure,
+    StepMeta,
     StepResult,
     Stopwatch,
     Success,
 )
 from llmorch.pipeline.retry import NO_RETRY, RetryPolicy
 from llmorch.pipeline.tracing import ensure_trace
+from llmorch.runs.observer import StepRecord, StepStatus, current_observer
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -91,6 +93,7 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                     if isinstance(outcome, _Done):
                         meta = watch.meta(self._name, trace_id, span_id, attempt)
                         logger.debug("step {} completed in {:.2f} ms", self._name, meta.duration_ms)
+                        _report(meta, "ok")
                         return Success(outcome.value, meta)
                     error = outcome
                     if not self._retry.should_retry(error, attempt):
@@ -99,6 +102,7 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                         logger.info(
                             "step {} failed: [{}] {}", self._name, error.code, error.message
                         )
+                        _report(meta, "failed", f"[{error.code}] {error.message}")
                         return Failure(error, meta)
                     delay = self._retry.delay_s(attempt)
                     logger.info(
@@ -109,6 +113,7 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                     attempt += 1
             except asyncio.CancelledError:
                 logger.info("step {} cancelled during attempt {}", self._name, attempt)
+                _report(watch.meta(self._name, trace_id, span_id, attempt), "cancelled")
                 raise
 
     async def _attempt(self, inp: In_contra, ctx: Ctx_contra) -> _Done[Out_co] | StepError:
@@ -132,6 +137,17 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
     def _timed_out(self, exc: Exception | None) -> StepError:
         message = f"took longer than {self._timeout_s}s"
         return StepError("timeout", message, True, exc, self._name)
+
+
+def _report(meta: StepMeta, status: StepStatus, error: str | None = None) -> None:
+    """Tell the run being recorded, if any, how the step went (a context-variable read if none)."""
+    observer = current_observer()
+    if observer is not None:
+        m = meta
+        record = StepRecord(
+            m.name, m.span_id, m.parent_span_id, status, m.attempts, m.duration_ms, error
+        )
+        observer.step_finished(record)
 
 
 class _Done(Generic[Out_co]):

@@ -13,6 +13,7 @@ from llmorch.retrieval.hits import SearchHit, SearchRequest
 from llmorch.retrieval.schema import CollectionMeta, StoreQuery
 from llmorch.retrieval.snippet import make_snippet
 from llmorch.retrieval.store import VectorStore, open_store
+from llmorch.runs.observer import RetrievalRecord, RetrievedHit, current_observer
 
 if TYPE_CHECKING:
     from llmorch.config import Settings
@@ -79,14 +80,16 @@ class KnowledgeBase:
         hits = store.query(query)
         for hit in hits:
             hit.snippet = make_snippet(hit.text, request.query)
+        elapsed_ms = (time.perf_counter() - started_at) * 1000
         logger.debug(
             "search {!r} in {} ({}): {} hits in {:.1f} ms",
             request.query,
             store.collection,
             "hybrid" if dense is not None else "bm25",
             len(hits),
-            (time.perf_counter() - started_at) * 1000,
+            elapsed_ms,
         )
+        _report(request, store.collection, hits, elapsed_ms)
         return hits
 
     def indexed_roots(self) -> list[Path]:
@@ -122,3 +125,19 @@ class KnowledgeBase:
         if meta.hybrid and model is not None:
             meta.check_embedder(store.collection, model, None)
         self._stores[store.collection] = (store, meta)
+
+
+def _report(request: SearchRequest, collection: str, hits: list[SearchHit], ms: float) -> None:
+    """Tell the run being recorded which passages this search returned."""
+    observer = current_observer()
+    if observer is None:
+        return
+    filters = request.model_dump(exclude={"query"}, exclude_defaults=True)
+    observer.retrieval(
+        RetrievalRecord(
+            query=request.query,
+            filters={**filters, "collection": collection},
+            hits=[RetrievedHit(h.path, h.heading, h.chunk_index, h.score) for h in hits],
+            duration_ms=ms,
+        )
+    )

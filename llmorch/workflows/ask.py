@@ -20,6 +20,7 @@ from llmorch.llm.messages import (
 from llmorch.llm.stream import ReasoningDelta, StreamDone, TextDelta
 from llmorch.pipeline import Pipeline, StepResult, step
 from llmorch.retrieval.hits import KnowledgeSearch, SearchHit, SearchRequest
+from llmorch.runs.observer import ToolCallRecord
 from llmorch.workflows import prompts
 from llmorch.workflows.citations import (
     CitationStream,
@@ -44,14 +45,6 @@ class AskRequest(BaseModel):
     history: list[Message] = Field(
         default_factory=list[Message], description="Earlier turns of a conversation, oldest first."
     )
-
-
-class ToolCallRecord(BaseModel):
-    name: str
-    arguments: dict[str, Any]
-    ok: bool
-    duration_ms: float
-    error: str | None = None
 
 
 class AskResult(BaseModel):
@@ -260,19 +253,9 @@ async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
         usage=result.usage,
         model=await llm.model(),
     )
-    records = [
-        ToolCallRecord(
-            name=r.name,
-            arguments=r.arguments,
-            ok=r.ok,
-            duration_ms=round(r.duration_s * 1000, 2),
-            error=r.error,
-        )
-        for r in result.tool_calls
-    ]
     turn = [*result.messages[len(messages) - 1 : -1], answer]
     status = "ok" if result.finish_reason == "answer" else result.finish_reason
-    return Answered(request, completion, turn, records, status)
+    return Answered(request, completion, turn, result.tool_calls, status)
 
 
 def _brief(arguments: dict[str, Any]) -> str:
