@@ -63,6 +63,13 @@ class IngestError(LlmorchError):
     kind = "ingest"
 
 
+class RunRecordsError(LlmorchError):
+    """Run records cannot be read, or no run has the id asked for. (Writing them never fails a run.)"""
+
+    exit_code = 9
+    kind = "runs"
+
+
 class InterruptedRunError(LlmorchError):
     """The user interrupted the run (Ctrl-C); 130 is the shell's convention for SIGINT."""
 

@@ -16,6 +16,7 @@ from llmorch.cli import (
     config_cmd,
     ingest_cmd,
     render,
+    runs_cmd,
     search_cmd,
     tools_cmd,
 )
@@ -63,6 +64,7 @@ app.command("search")(search_cmd.search)
 app.command("ingest")(ingest_cmd.ingest)
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(runs_cmd.app, name="runs")
 
 
 def _print_version(value: bool) -> None:
@@ -99,6 +101,7 @@ def root(
     """Local-first LLM orchestration over your own models and markdown notes.
 
     Results go to stdout; logs and progress to stderr. Exit codes: 0 ok, 2 usage,
-    3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 130 interrupted.
+    3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 9 run records,
+    130 interrupted.
     """
     ctx.obj = AppState(config_file=config, verbosity=verbose, log_json=log_json)

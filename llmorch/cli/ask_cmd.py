@@ -45,7 +45,8 @@ def ask(
         bool,
         typer.Option(
             "--json",
-            help="Print answer, sources, tool calls, usage, timings, trace_id and status as JSON.",
+            help="Print answer, sources, tool calls, usage, timings, trace_id, run_id and status "
+            "as JSON.",
         ),
     ] = False,
 ) -> None:
@@ -56,6 +57,7 @@ def ask(
     """
     import asyncio
 
+    from llmorch.runs.recorder import RunRecorder
     from llmorch.workflows.ask import AskRequest, status_note
     from llmorch.workflows.runtime import Runtime
 
@@ -65,18 +67,23 @@ def ask(
     view = None if as_json else render.AnswerView(show_thinking=show_thinking)
     if view is not None:
         view.waiting()
+    recorder = RunRecorder(settings, workflow="ask", input=request)
     try:
-        runtime = Runtime(settings, model=model, collection=collection)
-        result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
+        with recorder:
+            runtime = Runtime(settings, model=model, collection=collection)
+            result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
+            recorder.output = result
     except (LlmorchError, KeyboardInterrupt) as exc:
         if as_json:
-            render.print_json(_failure(request, model or settings.llm.model or "", exc))
+            failure = _failure(request, model or settings.llm.model or "", exc)
+            render.print_json({**failure, "run_id": recorder.run_id})
         raise
     finally:
         if view is not None:
             view.finish()
     if as_json:
-        render.print_json({**result.model_dump(mode="json"), "exit_code": 0})
+        answer = result.model_dump(mode="json")
+        render.print_json({**answer, "run_id": recorder.run_id, "exit_code": 0})
         return
     render.sources(result.sources)
     if note := status_note(result):

@@ -48,10 +48,9 @@ class ModelCallReport:
             return
         completion = self._completion
         error = None
-        if exc is not None:
-            error = f"{type(exc).__name__}: {exc}"
-        elif completion is None:
-            error = "no complete answer"  # e.g. an empty stream, asked again whole
+        if completion is None:
+            # An answered stream closed by its reader is no failure; one closed before is.
+            error = "no complete answer" if exc is None else f"{type(exc).__name__}: {exc}"
         usage = completion.usage if completion is not None else None
         message = completion.message if completion is not None else None
         self._observer.model_call(

@@ -42,8 +42,6 @@ _REPEAT_WARNING = (
     "use another tool, or answer with what you have."
 )
 _MAX_REPEATS = 2  # identical failing calls tolerated (answered with a warning) before stopping
-EXCERPT_CHARS = 1000
-"""How much of a tool's result its record keeps: enough to see what the model was given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,17 +221,7 @@ class ToolLoop:
         result = await self.registry.call(name, arguments)
         if not result.ok and result.error is not None:
             run.failures[key] = result.error
-        record = ToolCallRecord(
-            id=call.id,
-            name=name,
-            arguments=arguments,
-            ok=result.ok,
-            duration_s=result.duration_s,
-            iteration=iteration,
-            error=result.error,
-            truncated=result.truncated,
-            result_excerpt=result.content[:EXCERPT_CHARS],
-        )
+        record = result.record(call.id, iteration)
         self._record(run, record)
         return ToolMessage(tool_call_id=call.id, name=name, content=result.content)
 

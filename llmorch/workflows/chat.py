@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from llmorch.errors import ConfigError, LlmError
 from llmorch.llm.messages import Message
+from llmorch.runs.recorder import RunRecorder
 from llmorch.workflows.ask import AskContext, AskMode, AskRequest, AskResult, OnDelta, run_ask
 from llmorch.workflows.citations import Source
 
@@ -130,7 +131,12 @@ class ChatSession:
             stream=stream,
         )
         try:
-            result = await run_ask(request, context)
+            recorder = RunRecorder(
+                self.runtime.settings, workflow="ask", input=request, trigger="chat"
+            )
+            async with recorder:
+                result = await run_ask(request, context)
+                recorder.output = result
         finally:
             await self.runtime.release_knowledge()
         self.state.messages.extend(result.turn)
