@@ -93,7 +93,7 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                     if isinstance(outcome, _Done):
                         meta = watch.meta(self._name, trace_id, span_id, attempt)
                         logger.debug("step {} completed in {:.2f} ms", self._name, meta.duration_ms)
-                        _report(meta, "ok")
+                        report_step(meta, "ok")
                         return Success(outcome.value, meta)
                     error = outcome
                     if not self._retry.should_retry(error, attempt):
@@ -102,7 +102,7 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                         logger.info(
                             "step {} failed: [{}] {}", self._name, error.code, error.message
                         )
-                        _report(meta, "failed", f"[{error.code}] {error.message}")
+                        report_step(meta, "failed", error)
                         return Failure(error, meta)
                     delay = self._retry.delay_s(attempt)
                     logger.info(
@@ -113,7 +113,7 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                     attempt += 1
             except asyncio.CancelledError:
                 logger.info("step {} cancelled during attempt {}", self._name, attempt)
-                _report(watch.meta(self._name, trace_id, span_id, attempt), "cancelled")
+                report_step(watch.meta(self._name, trace_id, span_id, attempt), "cancelled")
                 raise
 
     async def _attempt(self, inp: In_contra, ctx: Ctx_contra) -> _Done[Out_co] | StepError:
@@ -139,13 +139,15 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
         return StepError("timeout", message, True, exc, self._name)
 
 
-def _report(meta: StepMeta, status: StepStatus, error: str | None = None) -> None:
-    """Tell the run being recorded, if any, how the step went (a context-variable read if none)."""
+def report_step(meta: StepMeta, status: StepStatus, error: StepError | None = None) -> None:
+    """Tell the run being recorded, if any, how a step or pipeline went (a context-variable read
+    when no run is recorded)."""
     observer = current_observer()
     if observer is not None:
         m = meta
+        said = None if error is None else f"[{error.code}] {error.message}"
         record = StepRecord(
-            m.name, m.span_id, m.parent_span_id, status, m.attempts, m.duration_ms, error
+            m.name, m.span_id, m.parent_span_id, status, m.attempts, m.duration_ms, said
         )
         observer.step_finished(record)
 
