@@ -30,10 +30,15 @@ REDACTED = "[REDACTED]"
 
 # Patterns that carry credentials whatever their value: bearer tokens, api keys in text,
 # and OpenAI-style keys that were never configured (e.g. echoed back in a server error).
+# Each comes with a word it cannot match without, checked first: a plain `in` on long texts
+# (prompts full of passages, in run records) is far cheaper than the regular expression.
 _SECRET_PATTERNS = (
-    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?\s*(?:bearer|basic)\s+)[^\s'\",}]+"),
-    re.compile(r"(?i)((?:api[_-]?key|x-api-key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
+    (
+        "authorization",
+        re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?\s*(?:bearer|basic)\s+)[^\s'\",}]+"),
+    ),
+    ("key", re.compile(r"(?i)((?:api[_-]?key|x-api-key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+")),
+    ("sk-", re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")),
 )
 
 
@@ -115,8 +120,10 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for value in self._values:
             text = text.replace(value, REDACTED)
-        for pattern in _SECRET_PATTERNS:
-            text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
+        lowered = text.lower()
+        for word, pattern in _SECRET_PATTERNS:
+            if word in lowered:
+                text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
         return text
 
 

@@ -79,8 +79,8 @@ def run_tree(run: dict[str, Any]) -> None:
     for search in run["retrievals"]:
         _retrieval(nodes.get(search["span_id"], tree), search)
     if run.get("error_message"):
-        tree.add(f"[red]error ({run['error_kind']}, exit {run['exit_code']})[/] "
-                 f"{escape(run['error_message'])}")  # fmt: skip
+        code = "" if run["exit_code"] is None else f", exit {run['exit_code']}"
+        tree.add(f"[red]error ({run['error_kind']}{code})[/] {escape(run['error_message'])}")
     elif run.get("output") is not None:
         tree.add(f"[dim]output[/] {escape(_brief(_answer(run['output']), 300))}")
     if out().is_terminal:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 
@@ -41,9 +42,14 @@ def _process_start(pid: int) -> str:
     return fields[19] if len(fields) > 19 else ""
 
 
-def this_writer() -> Writer:
-    pid = os.getpid()
+@cache
+def _writer(pid: int) -> Writer:
     return Writer(pid, socket.gethostname(), _boot_id(), _process_start(pid))
+
+
+def this_writer() -> Writer:
+    """This process (looked up once per pid: a forked child is a writer of its own)."""
+    return _writer(os.getpid())
 
 
 def is_gone(writer: Writer) -> bool:

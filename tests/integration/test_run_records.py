@@ -1,0 +1,65 @@
+"""Run records from a real agent run: the real llama.cpp server, the real tool loop and index."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from indexed_vault import LLMORCH, indexed_vault_env
+
+if TYPE_CHECKING:
+    from conftest import LlamaServer
+
+pytestmark = pytest.mark.integration
+
+NOTES = {
+    "Backup strategy.md": (
+        "# Backup strategy\n\n## Schedule\n\n"
+        "Restic backs up the laptop every night at 02:30 to the NAS called bramble.\n"
+    ),
+    "Garden.md": "# Garden\n\nWater the tomatoes on Tuesdays and Fridays.\n",
+}
+
+
+def _llmorch(env: dict[str, str], *args: str) -> Any:
+    done = subprocess.run(
+        [str(LLMORCH), *args], env=env, capture_output=True, text=True, timeout=1800
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_an_agent_ask_is_recorded_with_its_model_calls_tool_calls_and_hits(
+    tmp_path: Path, llama_server: LlamaServer
+) -> None:
+    llm = {
+        "base_url": llama_server.base_url,
+        "model": llama_server.model,
+        "temperature": 0.0,
+        "max_retries": 0,
+        "max_tool_iterations": 2,
+        "timeout_s": 900,  # a shared, busy machine makes even a 135M model slow
+    }
+    env = indexed_vault_env(tmp_path, NOTES, llm, XDG_STATE_HOME=str(tmp_path / "state"))
+    question = "Use the search_knowledge_base tool to find when restic backs up the laptop."
+    answer = _llmorch(env, "ask", "--mode", "agent", "--json", "-q", question)
+    record = _llmorch(env, "runs", "show", answer["run_id"], "--json")
+
+    assert record["status"] == "ok" and record["input"]["query"] == question
+    assert len(record["model_calls"]) >= 2  # asked, got a tool call, asked again with its result
+    assert all(c["model"] and c["latency_ms"] > 0 for c in record["model_calls"])
+    assert record["prompt_tokens"] == sum(c["prompt_tokens"] for c in record["model_calls"])
+    assert [t["name"] for t in record["tool_calls"]] == [c["name"] for c in answer["tool_calls"]]
+    assert "search_knowledge_base" in [t["name"] for t in record["tool_calls"]]
+    hits = [hit["path"] for search in record["retrievals"] for hit in search["hits"]]
+    assert "Backup strategy.md" in hits
+    steps = {s["span_id"]: s["name"] for s in record["steps"]}
+    assert {steps[t["span_id"]] for t in record["tool_calls"]} == {"tool_call"}
+
+    tree = subprocess.run(
+        [str(LLMORCH), "runs", "show", answer["run_id"]], env=env, capture_output=True, text=True
+    ).stdout
+    assert "tool search_knowledge_base" in tree and "Backup strategy.md" in tree
