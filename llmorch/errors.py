@@ -66,8 +66,22 @@ class IngestError(LlmorchError):
 class RunRecordsError(LlmorchError):
     """Run records cannot be read, or no run has the id asked for. (Writing them never fails a run.)"""
 
-    exit_code = 9
+    exit_code = 10
     kind = "runs"
+
+
+class UsageError(LlmorchError):
+    """The command was asked for something that cannot be: an unknown workflow, invalid input fields."""
+
+    exit_code = 2
+    kind = "usage"
+
+
+class WorkflowError(LlmorchError):
+    """A workflow's own code failed unexpectedly (a bug in a user's or a package's workflow)."""
+
+    exit_code = 9
+    kind = "workflow"
 
 
 class InterruptedRunError(LlmorchError):
@@ -77,5 +91,5 @@ class InterruptedRunError(LlmorchError):
     kind = "interrupted"
 
 
-USAGE_EXIT_CODE = 2
+USAGE_EXIT_CODE = UsageError.exit_code
 """Typer/Click's exit code for bad usage; documented here so every exit code lives in one place."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,6 +11,7 @@ from llmorch.cli import render
 from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, split_tags
 from llmorch.cli.state import AppState
 from llmorch.errors import LlmorchError
+from llmorch.workflows.modes import AskMode
 
 if TYPE_CHECKING:
     from llmorch.workflows.ask import AskRequest, AskResult, Delta
@@ -24,7 +25,7 @@ def ask(
         typer.Option("--query", "-q", help="The question; without it, read from stdin."),
     ] = None,
     mode: Annotated[
-        Literal["rag", "agent"],
+        AskMode,
         typer.Option(
             "--mode",
             help="rag: retrieve, then answer from the passages (reliable with small models). "
@@ -57,7 +58,6 @@ def ask(
     """
     import asyncio
 
-    from llmorch.runs.recorder import RunRecorder
     from llmorch.workflows.ask import AskRequest, status_note
     from llmorch.workflows.runtime import Runtime
 
@@ -67,23 +67,18 @@ def ask(
     view = None if as_json else render.AnswerView(show_thinking=show_thinking)
     if view is not None:
         view.waiting()
-    recorder = RunRecorder(settings, workflow="ask", input=request)
     try:
-        with recorder:
-            runtime = Runtime(settings, model=model, collection=collection)
-            result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
-            recorder.output = result
+        runtime = Runtime(settings, model=model, collection=collection)
+        result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
     except (LlmorchError, KeyboardInterrupt) as exc:
         if as_json:
-            failure = _failure(request, model or settings.llm.model or "", exc)
-            render.print_json({**failure, "run_id": recorder.run_id})
+            render.print_json(_failure(request, model or settings.llm.model or "", exc))
         raise
     finally:
         if view is not None:
             view.finish()
     if as_json:
-        answer = result.model_dump(mode="json")
-        render.print_json({**answer, "run_id": recorder.run_id, "exit_code": 0})
+        render.print_json({**result.model_dump(mode="json"), "exit_code": 0})
         return
     render.sources(result.sources)
     if note := status_note(result):
@@ -94,7 +89,7 @@ async def _run(
     runtime: Runtime, request: AskRequest, view: render.AnswerView | None, *, stream: bool
 ) -> AskResult:
     from llmorch.llm.stream import ReasoningDelta
-    from llmorch.workflows.ask import AskContext, run_ask
+    from llmorch.workflows.asking import run_ask
 
     def on_delta(delta: Delta) -> None:
         if view is None:
@@ -105,14 +100,14 @@ async def _run(
             view.text(delta.text)
 
     async with runtime:
-        context = AskContext(
-            runtime=runtime,
-            knowledge=runtime,
+        return await run_ask(
+            request,
+            runtime,
+            trigger="cli",
             on_delta=on_delta,
             on_status=None if view is None else render.status,
             stream=stream and view is not None,
         )
-        return await run_ask(request, context)
 
 
 def _failure(

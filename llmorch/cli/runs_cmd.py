@@ -129,6 +129,55 @@ def show(
     render_runs.run_tree(record)
 
 
+@app.command("rerun")
+def rerun(
+    ctx: typer.Context,
+    run_id: RunIdArgument,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the new run's output as JSON.")
+    ] = False,
+) -> None:
+    """Run the same workflow with the same input again, as a new run linked to the old one.
+
+    Example: llmorch runs rerun 01JD3
+    """
+    import asyncio
+    import json
+
+    from llmorch.workflows.execute import run_workflow
+    from llmorch.workflows.registry import WorkflowRegistry
+    from llmorch.workflows.runtime import Runtime
+
+    store = _store(ctx)
+    old = _reading(store, lambda: _resolve(store, run_id))
+    settings = ctx.ensure_object(AppState).settings
+    registry = WorkflowRegistry.discover(settings)
+    if old["workflow"] not in {w.name for w in registry.workflows()}:
+        raise RunRecordsError(
+            f"run {old['id']} ran {old['workflow']!r}, which is not a workflow that can be rerun"
+        )
+    if old["input"] is None:
+        raise RunRecordsError(
+            f"run {old['id']} has no input recorded (runs.store_content was false)"
+        )
+    workflow = registry.get(old["workflow"])
+
+    async def again() -> Any:
+        runtime = Runtime(settings)
+        async with runtime:
+            return await run_workflow(
+                workflow, old["input"], runtime, trigger="cli", stream=False, parent_id=old["id"]
+            )
+
+    outcome = asyncio.run(again())
+    output = outcome.output.model_dump(mode="json")
+    if as_json:
+        render.print_json({"run_id": outcome.run_id, "rerun_of": old["id"], "output": output})
+        return
+    render.plain(json.dumps(output, ensure_ascii=False, indent=2))
+    render.status(f"run {outcome.run_id}, a rerun of {old['id']}")
+
+
 @app.command("export")
 def export(
     ctx: typer.Context,

@@ -12,6 +12,7 @@ from typing import Generic, Protocol, TypeVar, overload
 
 from llmorch.errors import LlmorchError, LlmUnreachableError
 from llmorch.logging import logger, span_context
+from llmorch.pipeline.events import step_listener
 from llmorch.pipeline.result import (
     Failure,
     StepError,
@@ -86,6 +87,8 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
         with ensure_trace() as trace_id, span_context(step=self._name) as span_id:
             watch = Stopwatch()
             logger.debug("step {} started", self._name)
+            if listener := step_listener():
+                listener.step_started(self._name, span_id)
             attempt = 1
             try:
                 while True:
@@ -94,6 +97,10 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                         meta = watch.meta(self._name, trace_id, span_id, attempt)
                         logger.debug("step {} completed in {:.2f} ms", self._name, meta.duration_ms)
                         report_step(meta, "ok")
+                        if listener:
+                            listener.step_ended(
+                                self._name, span_id, ok=True, duration_ms=meta.duration_ms
+                            )
                         return Success(outcome.value, meta)
                     error = outcome
                     if not self._retry.should_retry(error, attempt):
@@ -103,6 +110,10 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                             "step {} failed: [{}] {}", self._name, error.code, error.message
                         )
                         report_step(meta, "failed", error)
+                        if listener:
+                            listener.step_ended(
+                                self._name, span_id, ok=False, duration_ms=meta.duration_ms
+                            )
                         return Failure(error, meta)
                     delay = self._retry.delay_s(attempt)
                     logger.info(
@@ -114,6 +125,8 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
             except asyncio.CancelledError:
                 logger.info("step {} cancelled during attempt {}", self._name, attempt)
                 report_step(watch.meta(self._name, trace_id, span_id, attempt), "cancelled")
+                if listener:
+                    listener.step_ended(self._name, span_id, ok=False, duration_ms=0.0)
                 raise
 
     async def _attempt(self, inp: In_contra, ctx: Ctx_contra) -> _Done[Out_co] | StepError:

@@ -68,7 +68,7 @@ class RunRecorder:
         *,
         workflow: str,
         input: Any,
-        trigger: Trigger | None = None,
+        trigger: Trigger | str | None = None,
         parent_id: str | None = None,
         definition_hash: str | None = None,
         path: Path | None = None,
@@ -78,7 +78,8 @@ class RunRecorder:
         self._path = path or default_path()
         self.workflow = workflow
         self.input = input
-        self.trigger: Trigger = trigger or default_trigger()
+        # A command systemd started says `cli` like any other; its record says `timer`.
+        self.trigger: str = default_trigger() if trigger in (None, "cli") else trigger
         self.parent_id = parent_id
         self.definition_hash = definition_hash
         self.output: Any = None

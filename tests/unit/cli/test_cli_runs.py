@@ -47,7 +47,8 @@ def test_ask_json_names_its_run_and_the_record_holds_prompt_answer_and_hits(
 ) -> None:
     answer = _json(cli, "ask", "-q", "when do backups run?", "--json")
     record = _json(cli, "runs", "show", answer["run_id"], "--json")
-    assert (record["workflow"], record["status"], record["trigger"]) == ("ask", "ok", "cli")
+    assert (record["workflow"], record["status"], record["trigger"]) == ("qa", "ok", "cli")
+    assert len(record["definition_hash"]) > 8
     assert record["trace_id"] == answer["trace_id"]
     assert record["input"]["query"] == "when do backups run?"
     assert record["output"]["answer"] == answer["answer"]
@@ -97,17 +98,32 @@ def test_runs_list_filters_by_workflow_status_time_and_text(
     cli("tools", "run", "search_knowledge_base", "--args", '{"query": "garden"}')
     everything = _json(cli, "runs", "list", "--json")
     assert [r["workflow"] for r in everything] == [
-        "tool:search_knowledge_base", "ask", "ask", "ingest",
+        "tool:search_knowledge_base", "qa", "qa", "ingest",
     ]  # fmt: skip
     [failed] = _json(cli, "runs", "list", "--status", "failed", "--json")
     assert (failed["error_kind"], failed["exit_code"]) == ("llm", 5)
     assert "tomatoes" in failed["input"]
     [found] = _json(cli, "runs", "list", "-q", "zucchini", "--json")
     assert found["status"] == "ok"
-    assert len(_json(cli, "runs", "list", "-w", "ask", "--since", "1h", "--json")) == 2
+    assert len(_json(cli, "runs", "list", "-w", "qa", "--since", "1h", "--json")) == 2
     assert len(_json(cli, "runs", "list", "-n", "1", "--json")) == 1
     piped = cli("runs", "list", "--status", "failed").stdout
     assert piped.split("\t")[0] == failed["id"]
+
+
+def test_rerun_repeats_a_workflow_run_with_its_input_as_a_new_linked_run(
+    cli: Invoke, indexed: Path
+) -> None:
+    first = _json(cli, "ask", "-q", "when do backups run?", "--json")
+    again = _json(cli, "runs", "rerun", first["run_id"], "--json")
+    assert again["rerun_of"] == first["run_id"] and again["run_id"] != first["run_id"]
+    assert again["output"]["answer"] == first["answer"]
+    record = _json(cli, "runs", "show", again["run_id"], "--json")
+    assert record["parent_id"] == first["run_id"]
+    assert record["input"]["query"] == "when do backups run?"
+    [ingest] = _json(cli, "runs", "list", "-w", "ingest", "--json")
+    refused = cli("runs", "rerun", ingest["id"])
+    assert refused.exit_code == 10 and "not a workflow" in refused.stderr
 
 
 def test_export_writes_the_whole_record_and_prune_deletes_old_runs(
@@ -124,9 +140,9 @@ def test_export_writes_the_whole_record_and_prune_deletes_old_runs(
     assert _json(cli, "runs", "list", "--json") == []
 
 
-def test_an_unknown_id_is_exit_9_and_a_bad_age_a_usage_error(cli: Invoke) -> None:
+def test_an_unknown_id_is_exit_10_and_a_bad_age_a_usage_error(cli: Invoke) -> None:
     result = cli("runs", "show", "01NOPE")
-    assert result.exit_code == 9
+    assert result.exit_code == 10
     assert result.stderr.startswith("error: no run with id '01NOPE'")
     assert cli("runs", "list", "--since", "yesterday").exit_code == 2
 
@@ -144,7 +160,7 @@ def test_a_corrupt_database_does_not_stop_an_ask_and_is_reported_once(
     assert json.loads(result.stdout)["run_id"] is None
     assert result.stderr.count("run records are off") == 1
     listing = cli("runs", "list")
-    assert listing.exit_code == 9
+    assert listing.exit_code == 10
     assert "cannot read run records at" in listing.stderr
 
 
@@ -160,10 +176,10 @@ def test_a_run_killed_mid_answer_is_listed_as_interrupted(
     )
     try:
         deadline = time.monotonic() + 30
-        while not any(r["workflow"] == "ask" for r in _json(cli, "runs", "list", "--json")):
+        while not any(r["workflow"] == "qa" for r in _json(cli, "runs", "list", "--json")):
             assert time.monotonic() < deadline and ask.poll() is None
             time.sleep(0.1)
-        [running] = _json(cli, "runs", "list", "-w", "ask", "--json")
+        [running] = _json(cli, "runs", "list", "-w", "qa", "--json")
         assert running["status"] == "running"
         while len(llm.requests) == 0:
             time.sleep(0.05)

@@ -82,4 +82,4 @@ def test_ask_json_keys_are_the_ones_the_readme_lists() -> None:
     assert match, "README no longer lists the keys of `ask --json`"
     documented = re.findall(r"`([a-z_]+)`", match.group(1))
     printed = [name for name, field in AskResult.model_fields.items() if not field.exclude]
-    assert sorted(documented) == sorted([*printed, "exit_code", "run_id"])
+    assert sorted(documented) == sorted([*printed, "exit_code"])
