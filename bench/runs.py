@@ -108,8 +108,7 @@ def per_run(settings: Settings, db: Path, rounds: int) -> None:
     print(f"  recording adds per run       p50 {(with_record - bare) / 1000:8.3f} ms   goal < 2 ms")
 
 
-def bytes_per_ask(settings: Settings, folder: Path, asks: int = 200) -> None:
-    db = folder / "size.db"
+def _bytes_per_ask(settings: Settings, db: Path, asks: int) -> float:
     RunStore(db).connect().close()
     empty = db.stat().st_size
     for _ in range(asks):
@@ -119,23 +118,16 @@ def bytes_per_ask(settings: Settings, folder: Path, asks: int = 200) -> None:
     store = RunStore(db)
     store.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
-    per = (db.stat().st_size - empty) / asks
-    print(f"database size per typical ask      {per / 1024:8.1f} KiB  (6 passages of "
+    return (db.stat().st_size - empty) / asks
+
+
+def bytes_per_ask(settings: Settings, folder: Path, asks: int = 200) -> None:
+    full = _bytes_per_ask(settings, folder / "size.db", asks)
+    print(f"database size per typical ask      {full / 1024:8.1f} KiB  (6 passages of "
           f"{len(PASSAGE)} chars in the prompt)")  # fmt: skip
     off = Settings.model_validate({"runs": {"store_content": False}})
-    db2 = folder / "size-meta.db"
-    RunStore(db2).connect().close()
-    empty = db2.stat().st_size
-    for _ in range(asks):
-        with RunRecorder(off, workflow="ask", input={"query": "when?"}, path=db2) as rec:
-            _typical_ask_events()
-            rec.output = ANSWER
-    store = RunStore(db2)
-    store.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    print(
-        f"  with store_content: false        {(db2.stat().st_size - empty) / asks / 1024:8.1f} KiB"
-    )
+    meta_only = _bytes_per_ask(off, folder / "size-meta.db", asks)
+    print(f"  with store_content: false        {meta_only / 1024:8.1f} KiB")
 
 
 def big_database(folder: Path, runs: int) -> Path:

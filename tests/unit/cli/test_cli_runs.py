@@ -9,25 +9,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cli_invoke import Invoke
 from scripted_llm import Reply, ScriptedLlm
 
 from llmorch import paths
 from llmorch.runs import recorder
-
-
-@pytest.fixture(autouse=True)
-def fresh_recorder_state() -> Iterator[None]:
-    yield
-    for store in recorder._stores.values():  # pyright: ignore[reportPrivateUsage]
-        store.close()
-    recorder._stores.clear()  # pyright: ignore[reportPrivateUsage]
-    recorder._broken.clear()  # pyright: ignore[reportPrivateUsage]
 
 
 def _json(cli: Invoke, *args: str) -> Any:
