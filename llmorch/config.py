@@ -213,6 +213,21 @@ class LoggingSettings(_Section):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class RunsSettings(_Section):
+    enabled: bool = Field(default=True, description="Keep a record of every run in runs.db.")
+    store_content: bool = Field(
+        default=True,
+        description="False keeps only metadata: no inputs, outputs, prompts, answers or arguments.",
+    )
+    max_age_days: float = Field(
+        default=90, ge=0, description="Older runs are dropped; 0 keeps all."
+    )
+    max_runs: int = Field(default=10000, ge=0, description="Newest runs kept; 0 keeps all.")
+    max_payload_chars: int = Field(
+        default=20000, ge=256, description="Longer texts are cut, with a marker saying how much."
+    )
+
+
 class HookSettings(_Section):
     """One webhook: `POST /hooks/<name>` runs `workflow` with input taken from the JSON body."""
 
@@ -267,6 +282,7 @@ class Settings(BaseSettings):
     tools: ToolSettings = Field(default_factory=ToolSettings)
     workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    runs: RunsSettings = Field(default_factory=RunsSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
 
     model_config = SettingsConfigDict(
@@ -312,6 +328,7 @@ class Settings(BaseSettings):
 
     def plain_text_keys(self, file_data: dict[str, Any]) -> list[str]:
         """Keys written into the config file itself, which a user may share or commit by mistake."""
+
         def written(parts: list[str]) -> bool:
             return _lookup(file_data, parts) not in (None, "", _ABSENT)
 

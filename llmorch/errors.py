@@ -68,6 +68,13 @@ class IngestError(LlmorchError):
     kind = "ingest"
 
 
+class RunRecordsError(LlmorchError):
+    """Run records cannot be read, or no run has the id asked for. (Writing them never fails a run.)"""
+
+    exit_code = 10
+    kind = "runs"
+
+
 class UsageError(LlmorchError):
     """The command was asked for something that cannot be: an unknown workflow, invalid input fields."""
 

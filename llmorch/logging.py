@@ -104,19 +104,19 @@ _SECRET_KEYS = re.compile(
 )
 
 
-def _scrub(value: Any, redact: Redactor) -> Any:
+def scrub(value: Any, redact: Redactor) -> Any:
     """Redact inside structured extras before serialising, where quoting would hide the patterns."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
         mapping = cast("dict[Any, Any]", value)
         return {
-            k: REDACTED if _SECRET_KEYS.search(str(k)) else _scrub(v, redact)
+            k: REDACTED if _SECRET_KEYS.search(str(k)) else scrub(v, redact)
             for k, v in mapping.items()
         }
     if isinstance(value, list | tuple):
         items = cast("Sequence[Any]", value)
-        return [_scrub(v, redact) for v in items]
+        return [scrub(v, redact) for v in items]
     return redact(str(value)) if not isinstance(value, int | float | bool | None) else value
 
 
@@ -135,7 +135,7 @@ def json_line(record: Record, redact: Redactor) -> str:
         "version": __version__,
     }
     if extra:
-        payload["extra"] = _scrub(extra, redact)
+        payload["extra"] = scrub(extra, redact)
     payload["message"] = redact(record["message"])
     if record["exception"] is not None:
         # Redacted before dumping: JSON escapes the quotes the credential patterns look for.

@@ -20,3 +20,15 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / "xdg" / kind.lower()))
     logger.enable("llmorch")
     yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_run_recorder() -> Iterator[None]:
+    """No test inherits another's open run database, or its memory of a broken one."""
+    yield
+    from llmorch.runs import recorder
+
+    for store in recorder._stores.values():  # pyright: ignore[reportPrivateUsage]
+        store.close()
+    recorder._stores.clear()  # pyright: ignore[reportPrivateUsage]
+    recorder._broken.clear()  # pyright: ignore[reportPrivateUsage]

@@ -18,6 +18,7 @@ from llmorch.cli import (
     models_cmd,
     render,
     run_cmd,
+    runs_cmd,
     search_cmd,
     serve_cmd,
     tools_cmd,
@@ -71,6 +72,7 @@ app.add_typer(workflows_cmd.app, name="workflows")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(runs_cmd.app, name="runs")
 
 
 def _print_version(value: bool) -> None:
@@ -108,6 +110,6 @@ def root(
 
     Results go to stdout; logs and progress to stderr. Exit codes: 0 ok, 2 usage,
     3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 9 workflow,
-    130 interrupted.
+    10 run records, 130 interrupted.
     """
     ctx.obj = AppState(config_file=config, verbosity=verbose, log_json=log_json)

@@ -46,7 +46,8 @@ def ask(
         bool,
         typer.Option(
             "--json",
-            help="Print answer, sources, tool calls, usage, timings, trace_id and status as JSON.",
+            help="Print answer, sources, tool calls, usage, timings, trace_id, run_id and status "
+            "as JSON.",
         ),
     ] = False,
 ) -> None:

@@ -37,6 +37,7 @@ def ingest(
     import asyncio
 
     from llmorch.ingest.sync import ingest as run_ingest
+    from llmorch.runs.recorder import RunRecorder
 
     settings = ctx.ensure_object(AppState).settings
     sources = list(paths or settings.ingest.paths)
@@ -45,7 +46,12 @@ def ingest(
             "no PATH given and ingest.paths is empty",
             hint="run `llmorch ingest ~/vault` or set ingest.paths in the config",
         )
-    with render.IngestProgressBar() as bar:
+    run_input = {
+        "paths": [str(p) for p in sources], "collection": collection, "full": full,
+        "dry_run": dry_run,
+    }  # fmt: skip
+    recorder = RunRecorder(settings, workflow="ingest", input=run_input)
+    with recorder, render.IngestProgressBar() as bar:
         summary = asyncio.run(
             run_ingest(
                 sources,
@@ -56,6 +62,7 @@ def ingest(
                 on_progress=lambda event: bar.update(event.done, event.total, event.path),
             )
         )
+        recorder.output = summary
     if as_json:
         render.print_json(summary.model_dump(mode="json"))
         return

@@ -72,15 +72,26 @@ def run(
     """
     import asyncio
 
+    from llmorch.runs.observer import current_observer
+    from llmorch.runs.recorder import RunRecorder
+
     arguments = _parse_args(args)
     registry, runtime = _registry(ctx, collection)
     registry.get(name)  # an unknown name is a ToolError listing the available tools
 
     async def call() -> Any:
         async with runtime:
-            return (await registry.call(name, arguments)).raise_for_error()
+            result = await registry.call(name, arguments)
+            if (observer := current_observer()) is not None:
+                observer.tool_call(result.record("cli"))
+            return result
 
-    result = asyncio.run(call())
+    recorder = RunRecorder(
+        runtime.settings, workflow=f"tool:{name}", input={"tool": name, "arguments": arguments}
+    )
+    with recorder:
+        result = asyncio.run(call()).raise_for_error()
+        recorder.output = result.content
     if isinstance(result.value, str) or result.truncated:
         render.plain(result.content)
     else:

@@ -25,6 +25,7 @@ from llmorch.llm.quirks import extract_text_tool_calls, parse_arguments, resolve
 from llmorch.llm.stream import StreamDone, TextDelta
 from llmorch.pipeline import Step
 from llmorch.pipeline.tracing import ensure_trace
+from llmorch.runs.observer import ToolCallRecord, current_observer
 from llmorch.tools.definition import ToolDefinition
 
 if TYPE_CHECKING:
@@ -41,20 +42,6 @@ _REPEAT_WARNING = (
     "use another tool, or answer with what you have."
 )
 _MAX_REPEATS = 2  # identical failing calls tolerated (answered with a warning) before stopping
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallRecord:
-    """One executed (or refused) tool call, for the result, the run record and the CLI."""
-
-    id: str
-    name: str
-    arguments: dict[str, Any]
-    ok: bool
-    duration_s: float
-    iteration: int
-    error: str | None = None
-    truncated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,16 +221,7 @@ class ToolLoop:
         result = await self.registry.call(name, arguments)
         if not result.ok and result.error is not None:
             run.failures[key] = result.error
-        record = ToolCallRecord(
-            id=call.id,
-            name=name,
-            arguments=arguments,
-            ok=result.ok,
-            duration_s=result.duration_s,
-            iteration=iteration,
-            error=result.error,
-            truncated=result.truncated,
-        )
+        record = result.record(call.id, iteration)
         self._record(run, record)
         return ToolMessage(tool_call_id=call.id, name=name, content=result.content)
 
@@ -263,6 +241,8 @@ class ToolLoop:
 
     def _record(self, run: _Run, record: ToolCallRecord) -> None:
         run.records.append(record)
+        if (observer := current_observer()) is not None:
+            observer.tool_call(record)
         if run.on_event is not None:
             run.on_event(ToolFinished(record))
 

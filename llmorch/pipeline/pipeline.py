@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from llmorch.logging import current_trace_id, logger, new_trace_id, span_context
 from llmorch.pipeline.result import Failure, StepError, StepResult, Stopwatch, Success
-from llmorch.pipeline.step import SameOutput, Step, error_from_exception
+from llmorch.pipeline.step import SameOutput, Step, error_from_exception, report_step
 from llmorch.pipeline.tracing import ensure_trace
 
 In_contra = TypeVar("In_contra", contravariant=True)
@@ -159,15 +159,17 @@ class Pipeline(Generic[In_contra, Out_co, Ctx]):
                     done.append(result)
                     if isinstance(result, Failure):
                         logger.debug("pipeline {} failed: {}", self._name, result.error)
-                        return Failure(
-                            result.error, watch.meta(self._name, trace_id, span_id), tuple(done)
-                        )
+                        meta = watch.meta(self._name, trace_id, span_id)
+                        report_step(meta, "failed", result.error)
+                        return Failure(result.error, meta, tuple(done))
                     value = result.data
             except asyncio.CancelledError:
                 logger.info("pipeline {} cancelled", self._name)
+                report_step(watch.meta(self._name, trace_id, span_id), "cancelled")
                 raise
             meta = watch.meta(self._name, trace_id, span_id)
             logger.debug("pipeline {} completed in {:.2f} ms", self._name, meta.duration_ms)
+            report_step(meta, "ok")
             return Success(value, meta, tuple(done))
 
     def _with(self, name: str, stage: _Stage) -> Pipeline[In_contra, Any, Ctx]:
@@ -193,7 +195,10 @@ def _composite(
             # Siblings cancelled because of a failure are not its cause: report the failure itself.
             causes = [f for f in failures if not isinstance(f.error.cause, asyncio.CancelledError)]
             if failures:
-                return Failure((causes or failures)[0].error, meta, tuple(results))
+                error = (causes or failures)[0].error
+                report_step(meta, "failed", error)
+                return Failure(error, meta, tuple(results))
+            report_step(meta, "ok")
             return Success(combine([r.data for r in results]), meta, tuple(results))
 
     return run

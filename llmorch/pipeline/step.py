@@ -18,12 +18,14 @@ from llmorch.pipeline.result import (
     StepError,
     StepFailedError,
     StepFailure,
+    StepMeta,
     StepResult,
     Stopwatch,
     Success,
 )
 from llmorch.pipeline.retry import NO_RETRY, RetryPolicy
 from llmorch.pipeline.tracing import ensure_trace
+from llmorch.runs.observer import StepRecord, StepStatus, current_observer
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -94,6 +96,7 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                     if isinstance(outcome, _Done):
                         meta = watch.meta(self._name, trace_id, span_id, attempt)
                         logger.debug("step {} completed in {:.2f} ms", self._name, meta.duration_ms)
+                        report_step(meta, "ok")
                         if listener:
                             listener.step_ended(
                                 self._name, span_id, ok=True, duration_ms=meta.duration_ms
@@ -106,6 +109,7 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                         logger.info(
                             "step {} failed: [{}] {}", self._name, error.code, error.message
                         )
+                        report_step(meta, "failed", error)
                         if listener:
                             listener.step_ended(
                                 self._name, span_id, ok=False, duration_ms=meta.duration_ms
@@ -120,6 +124,7 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                     attempt += 1
             except asyncio.CancelledError:
                 logger.info("step {} cancelled during attempt {}", self._name, attempt)
+                report_step(watch.meta(self._name, trace_id, span_id, attempt), "cancelled")
                 if listener:
                     listener.step_ended(self._name, span_id, ok=False, duration_ms=0.0)
                 raise
@@ -145,6 +150,19 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
     def _timed_out(self, exc: Exception | None) -> StepError:
         message = f"took longer than {self._timeout_s}s"
         return StepError("timeout", message, True, exc, self._name)
+
+
+def report_step(meta: StepMeta, status: StepStatus, error: StepError | None = None) -> None:
+    """Tell the run being recorded, if any, how a step or pipeline went (a context-variable read
+    when no run is recorded)."""
+    observer = current_observer()
+    if observer is not None:
+        m = meta
+        said = None if error is None else f"[{error.code}] {error.message}"
+        record = StepRecord(
+            m.name, m.span_id, m.parent_span_id, status, m.attempts, m.duration_ms, said
+        )
+        observer.step_finished(record)
 
 
 class _Done(Generic[Out_co]):

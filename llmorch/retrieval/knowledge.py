@@ -15,6 +15,7 @@ from llmorch.retrieval.hits import SearchHit, SearchRequest
 from llmorch.retrieval.schema import CollectionMeta, StoreQuery
 from llmorch.retrieval.snippet import make_snippet
 from llmorch.retrieval.store import VectorStore
+from llmorch.runs.observer import RetrievalRecord, RetrievedHit, current_observer
 
 if TYPE_CHECKING:
     from llmorch.config import Settings
@@ -91,14 +92,16 @@ class KnowledgeBase:
             store, hits = await asyncio.to_thread(self._query, name, query)
         for hit in hits:
             hit.snippet = make_snippet(hit.text, request.query)
+        elapsed_ms = (time.perf_counter() - started_at) * 1000
         logger.debug(
             "search {!r} in {} ({}): {} hits in {:.1f} ms",
             request.query,
             store.collection,
             "hybrid" if dense is not None else "bm25",
             len(hits),
-            (time.perf_counter() - started_at) * 1000,
+            elapsed_ms,
         )
+        _report(request, store.collection, hits, elapsed_ms)
         return hits
 
     def indexed_roots(self) -> list[Path]:
@@ -170,3 +173,19 @@ def _warn_bm25_only(collection: str, meta: CollectionMeta) -> None:
     else:
         why = "it was built without dense vectors (re-run `llmorch ingest PATH --full`)"
     logger.warning("collection {!r}: searching with BM25 only, not hybrid: {}", collection, why)
+
+
+def _report(request: SearchRequest, collection: str, hits: list[SearchHit], ms: float) -> None:
+    """Tell the run being recorded which passages this search returned."""
+    observer = current_observer()
+    if observer is None:
+        return
+    filters = request.model_dump(exclude={"query"}, exclude_defaults=True)
+    observer.retrieval(
+        RetrievalRecord(
+            query=request.query,
+            filters={**filters, "collection": collection},
+            hits=[RetrievedHit(h.path, h.heading, h.chunk_index, h.score) for h in hits],
+            duration_ms=ms,
+        )
+    )

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from llmorch.errors import LlmorchError, ToolError
 from llmorch.logging import logger
+from llmorch.runs.observer import ToolCallRecord
 from llmorch.tools.definition import ToolDefinition
 
 ToolFunction = Callable[..., Awaitable[Any]] | Callable[..., Any]
@@ -138,6 +139,9 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
+RECORD_EXCERPT_CHARS = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class ToolResult:
     """What one call did: `content` is what the model reads, `value` what the function returned."""
@@ -150,6 +154,20 @@ class ToolResult:
     value: Any = None
     error: str | None = None
     truncated: bool = False
+
+    def record(self, call_id: str, iteration: int = 0) -> ToolCallRecord:
+        """This call as run records keep it: enough of the result to see what the model got."""
+        return ToolCallRecord(
+            id=call_id,
+            name=self.name,
+            arguments=self.arguments,
+            ok=self.ok,
+            duration_s=self.duration_s,
+            iteration=iteration,
+            error=self.error,
+            truncated=self.truncated,
+            result_excerpt=self.content[:RECORD_EXCERPT_CHARS],
+        )
 
     def raise_for_error(self) -> ToolResult:
         if not self.ok:

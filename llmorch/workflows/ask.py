@@ -20,6 +20,7 @@ from llmorch.llm.messages import (
 from llmorch.llm.stream import ReasoningDelta, StreamDone, TextDelta
 from llmorch.pipeline import Pipeline, Step, step
 from llmorch.retrieval.hits import KnowledgeSearch, SearchHit, SearchRequest
+from llmorch.runs.observer import ToolCallRecord
 from llmorch.workflows import prompts
 from llmorch.workflows.citations import (
     CitationStream,
@@ -54,14 +55,6 @@ class AskRequest(Question):
     mode: AskMode = "rag"
 
 
-class ToolCallRecord(BaseModel):
-    name: str
-    arguments: dict[str, Any]
-    ok: bool
-    duration_ms: float
-    error: str | None = None
-
-
 class AskResult(BaseModel):
     """Everything one answer produced; `--json` prints it as it is (minus the conversation turn)."""
 
@@ -80,6 +73,7 @@ class AskResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     timings_ms: dict[str, float] = Field(default_factory=dict[str, float])
     trace_id: str = ""
+    run_id: str | None = Field(default=None, description="The run record's id (`runs show`).")
     turn: list[Message] = Field(
         default_factory=list[Message],
         exclude=True,
@@ -273,19 +267,9 @@ async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
         model=await llm.model(),
         provider=llm.provider,
     )
-    records = [
-        ToolCallRecord(
-            name=r.name,
-            arguments=r.arguments,
-            ok=r.ok,
-            duration_ms=round(r.duration_s * 1000, 2),
-            error=r.error,
-        )
-        for r in result.tool_calls
-    ]
     turn = [*result.messages[len(messages) - 1 : -1], answer]
     status = "ok" if result.finish_reason == "answer" else result.finish_reason
-    return Answered(request, completion, turn, records, status)
+    return Answered(request, completion, turn, result.tool_calls, status)
 
 
 def _brief(arguments: dict[str, Any]) -> str:

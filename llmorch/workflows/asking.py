@@ -33,5 +33,9 @@ async def run_ask(
     )
     result = AskResult.model_validate(outcome.output)
     return result.model_copy(
-        update={"timings_ms": outcome.timings_ms, "trace_id": outcome.trace_id}
+        update={
+            "timings_ms": outcome.timings_ms,
+            "trace_id": outcome.trace_id,
+            "run_id": outcome.run_id,
+        }
     )

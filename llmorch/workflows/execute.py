@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from llmorch.errors import LlmorchError, UsageError, WorkflowError
 from llmorch.pipeline import Failure, StepError, StepResult
+from llmorch.runs.recorder import RunRecorder
 from llmorch.workflows.citations import Source
 from llmorch.workflows.definition import OnDelta, Workflow, WorkflowContext, WorkflowRuntime
 
@@ -31,7 +32,7 @@ class WorkflowOutcome(Generic[Out]):
     timings_ms: dict[str, float] = field(default_factory=dict[str, float])
     sources: list[Source] = field(default_factory=list[Source])
     run_id: str | None = None
-    """The run record's id; None while runs are not recorded."""
+    """The run record's id; None when runs are not recorded (runs.enabled, an unwritable file)."""
 
     def to_json(self) -> dict[str, Any]:
         """The run as `run --json` and the HTTP API show it."""
@@ -54,10 +55,12 @@ async def run_workflow(
     on_delta: OnDelta | None = None,
     on_status: Callable[[str], None] | None = None,
     stream: bool = True,
+    parent_id: str | None = None,
 ) -> WorkflowOutcome[Out]:
     """Run `workflow` on `raw_input` (a mapping to validate, or an instance of its input model).
 
-    `trigger` says what started the run ('cli', 'timer', 'http', ...) for its record. Raises a
+    `trigger` says what started the run ('cli', 'timer', 'http', ...) for its record, and
+    `parent_id` the run it repeats (`llmorch runs rerun`). Raises a
     UsageError naming each invalid field, the LlmorchError a step raised, or a WorkflowError
     when the workflow's own code failed unexpectedly.
     """
@@ -69,11 +72,21 @@ async def run_workflow(
         on_status=on_status,
         stream=stream,
     )
-    # The run recorder opens a run here (trigger, workflow, definition_hash) and sets run_id.
-    run_id: str | None = None
-    result = await workflow.pipeline.execute(inp, context)
-    if isinstance(result, Failure):
-        raise _failure_error(workflow.name, result.error)
+    recorder = RunRecorder(
+        runtime.settings,
+        workflow=workflow.name,
+        # Only the workflow's own fields (a subclass such as AskRequest carries more), so a
+        # rerun validates the recorded input as it was run.
+        input=inp.model_dump(mode="json", include=set(workflow.input_model.model_fields)),
+        trigger=trigger,
+        parent_id=parent_id,
+        definition_hash=workflow.definition_hash(),
+    )
+    async with recorder:
+        result = await workflow.pipeline.execute(inp, context)
+        if isinstance(result, Failure):
+            raise _failure_error(workflow.name, result.error)
+        recorder.output = result.data
     timings = {name: round(ms, 2) for name, ms in _durations(result.steps)}
     timings["total"] = round(result.meta.duration_ms, 2)
     return WorkflowOutcome(
@@ -82,7 +95,7 @@ async def run_workflow(
         trace_id=result.meta.trace_id,
         timings_ms=timings,
         sources=context.sources.sources,
-        run_id=run_id,
+        run_id=recorder.run_id,
     )
 
 

@@ -16,6 +16,7 @@ import httpx2
 from anthropic.types.message_create_params import MessageCreateParamsBase
 
 from llmorch.errors import ConfigError, LlmError, LlmUnavailableError, LlmUnreachableError
+from llmorch.llm.call_report import ReportingModel
 from llmorch.llm.messages import (
     AssistantMessage,
     Completion,
@@ -40,7 +41,7 @@ class _ConnectionRefused(anthropic.AnthropicError):
     """Raised by the transport on a refused connect; the SDK passes its own errors on unretried."""
 
 
-class AnthropicModel:
+class AnthropicModel(ReportingModel):
     """Claude through the Messages API: system prompt, tools, thinking, streaming."""
 
     def __init__(
@@ -106,7 +107,7 @@ class AnthropicModel:
     async def aclose(self) -> None:
         await self._sdk.close()
 
-    async def complete(
+    async def _complete(
         self,
         messages: Sequence[Message],
         *,
@@ -126,7 +127,7 @@ class AnthropicModel:
             self._raise(exc)
         return wire.completion_from(response)
 
-    async def stream(
+    async def _stream(
         self,
         messages: Sequence[Message],
         *,

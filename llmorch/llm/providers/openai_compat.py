@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 
 from llmorch.config import EmbeddingSettings, LlmSettings
 from llmorch.errors import LlmError, LlmUnavailableError
+from llmorch.llm.call_report import ReportingModel
 from llmorch.llm.messages import (
     AssistantMessage,
     Completion,
@@ -63,7 +64,7 @@ async def _not_retried_when_final(response: httpx2.Response) -> None:
         response.headers["x-should-retry"] = "false"
 
 
-class OpenAICompatModel:
+class OpenAICompatModel(ReportingModel):
     """Chat completions (whole or streamed) and embeddings against one server and model."""
 
     def __init__(
@@ -170,7 +171,7 @@ class OpenAICompatModel:
             self._model = offered[0]
         return self._model
 
-    async def complete(
+    async def _complete(
         self,
         messages: Sequence[Message],
         *,
@@ -211,7 +212,7 @@ class OpenAICompatModel:
             await self._raise_with_models(exc, model)
         return _logged(_completion(response, self.base_url), started_at, len(request.messages))
 
-    async def stream(
+    async def _stream(
         self,
         messages: Sequence[Message],
         *,
@@ -264,7 +265,7 @@ class OpenAICompatModel:
             # llama-cpp-python cannot stream a turn in which the model calls a tool: it sends an
             # empty stream, or drops the connection. The turn is not empty: ask for it whole.
             logger.info("{} sent an empty stream; asking again without streaming", self.base_url)
-            whole = await self.complete(
+            whole = await self._complete(
                 messages,
                 tools=tools,
                 tool_choice=tool_choice,

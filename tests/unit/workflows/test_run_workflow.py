@@ -27,7 +27,7 @@ def test_run_json_prints_the_output_with_timings_and_trace(cli: Cli, flows: Path
     assert data["workflow"] == "greet"
     assert set(data["timings_ms"]) == {"greet", "shout", "total"}
     assert len(data["trace_id"]) == 32
-    assert data["run_id"] is None and data["exit_code"] == 0
+    assert len(data["run_id"]) == 26 and data["exit_code"] == 0
 
 
 def test_input_comes_from_json_a_file_or_stdin_and_fields_win(
