@@ -6,13 +6,12 @@ this class resolves the model, smooths local-model quirks and maps failures to l
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn, cast
 
-from llmorch.config import EmbeddingSettings, LlmSettings
+from llmorch.config import LlmSettings
 from llmorch.errors import LlmError
 from llmorch.llm.messages import Completion, Message, ToolCall, ToolDefinition, Usage
 from llmorch.llm.model import JsonSchemaFormat, ModelCapabilities
@@ -39,11 +38,10 @@ if TYPE_CHECKING:
 # Local servers ignore the key, but the SDK insists on one.
 PLACEHOLDER_API_KEY = "not-needed"
 _CONNECT_TIMEOUT_S = 10.0
-_EMBED_CONCURRENCY = 4
 
 
 class LlmClient:
-    """Chat completions (whole or streamed) and embeddings against one server and model."""
+    """Chat completions (whole or streamed) against one server and model."""
 
     def __init__(
         self, settings: LlmSettings, *, http_client: httpx2.AsyncClient | None = None
@@ -64,16 +62,6 @@ class LlmClient:
             max_retries=settings.max_retries,
             http_client=http_client,
         )
-
-    @classmethod
-    def for_embeddings(
-        cls, settings: EmbeddingSettings, *, http_client: httpx2.AsyncClient | None = None
-    ) -> LlmClient:
-        """A client for the embedding endpoint, which may be a different server than chat."""
-        llm = LlmSettings(
-            base_url=settings.base_url, api_key=settings.api_key, model=settings.model
-        )
-        return cls(llm, http_client=http_client)
 
     @property
     def provider(self) -> str:
@@ -218,37 +206,6 @@ class LlmClient:
         for event in tail:
             yield event
         yield StreamDone(_logged(completion, started_at, len(request.messages)))
-
-    async def embed(
-        self, texts: Sequence[str], *, batch_size: int = 64, model: str | None = None
-    ) -> list[list[float]]:
-        """One vector per text, in order; batches go out a few at a time."""
-        if not texts:
-            return []
-        name = model or await self.model()
-        gate = asyncio.Semaphore(_EMBED_CONCURRENCY)
-
-        async def one_batch(batch: Sequence[str]) -> list[list[float]]:
-            import openai
-
-            async with gate:
-                try:
-                    result = await self._sdk.embeddings.create(
-                        model=name, input=list(batch), encoding_format="float"
-                    )
-                except openai.OpenAIError as exc:
-                    await self._raise_with_models(exc, name)
-            ordered = sorted(result.data, key=lambda item: item.index)
-            if len(ordered) != len(batch):
-                raise LlmError(
-                    f"the embedding server at {self.base_url} returned {len(ordered)} vectors "
-                    f"for {len(batch)} texts"
-                )
-            return [item.embedding for item in ordered]
-
-        batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
-        results = await asyncio.gather(*(one_batch(b) for b in batches))
-        return [vector for batch in results for vector in batch]
 
     def _request(
         self,
