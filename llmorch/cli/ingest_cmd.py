@@ -53,7 +53,9 @@ def ingest(
                 collection=collection,
                 full=full,
                 dry_run=dry_run,
-                on_progress=lambda event: bar.update(event.done, event.total, event.path),
+                on_progress=lambda event: bar.update(
+                    event.done, event.total, event.path, event.chunks_per_s
+                ),
             )
         )
     if as_json:

@@ -246,23 +246,34 @@ class IngestProgressBar:
 
     def __enter__(self) -> IngestProgressBar:
         if err().is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self._progress = Progress(
                 TextColumn("indexing"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
                 TextColumn("[dim]{task.fields[path]}", markup=True),
                 console=err(),
                 transient=True,
             )
             self._progress.start()
-            self._task = self._progress.add_task("ingest", total=None, path="")
+            self._task = self._progress.add_task("ingest", total=None, path="", rate="")
         return self
 
-    def update(self, done: int, total: int, path: str) -> None:
+    def update(self, done: int, total: int, path: str, chunks_per_s: float | None = None) -> None:
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=done, total=total, path=escape(path))
+            rate = f"{chunks_per_s:,.0f} chunks/s" if chunks_per_s else ""
+            self._progress.update(
+                self._task, completed=done, total=total, path=escape(path), rate=rate
+            )
 
     def __exit__(self, *_: object) -> None:
         if self._progress is not None:
