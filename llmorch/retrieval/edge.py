@@ -171,25 +171,27 @@ class EdgeStore:
         import qdrant_edge as qe
 
         shard = self._open_shard()
-        sparse = qe.Query.Nearest(
-            qe.SparseVector(query.sparse.indices, query.sparse.values), using=SPARSE_VECTOR
-        )
+        arms: list[qe.Query] = []
+        if query.sparse is not None:
+            vector = qe.SparseVector(query.sparse.indices, query.sparse.values)
+            arms.append(qe.Query.Nearest(vector, using=SPARSE_VECTOR))
+        if query.dense is not None:
+            arms.append(qe.Query.Nearest(query.dense, using=DENSE_VECTOR))
         filter_ = _search_filter(query)
-        if query.dense is None:
+        if len(arms) == 1:
             request = qe.QueryRequest(
                 limit=query.limit,
-                query=sparse,
+                query=arms[0],
                 filter=filter_,
                 score_threshold=query.score_threshold,
                 with_payload=True,
             )
         else:
-            dense = qe.Query.Nearest(query.dense, using=DENSE_VECTOR)
             request = qe.QueryRequest(
                 limit=query.limit,
                 prefetches=[
-                    qe.Prefetch(limit=query.prefetch_limit, query=sparse, filter=filter_),
-                    qe.Prefetch(limit=query.prefetch_limit, query=dense, filter=filter_),
+                    qe.Prefetch(limit=query.prefetch_limit, query=arm, filter=filter_)
+                    for arm in arms
                 ],
                 query=qe.Fusion.Rrf(k=RRF_K),  # pyright: ignore[reportArgumentType] - stub omits nested Fusion classes
                 filter=filter_,

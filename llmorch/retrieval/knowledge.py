@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmorch.errors import RetrievalError
 from llmorch.logging import logger
 from llmorch.retrieval import bm25
 from llmorch.retrieval.hits import SearchHit, SearchRequest
@@ -64,11 +65,16 @@ class KnowledgeBase:
         started_at = time.perf_counter()
         store, meta = self._store_for(request.collection)
         dense: list[float] | None = None
-        if meta.hybrid and self._embedder is not None:
+        if request.arms != "keyword" and meta.hybrid and self._embedder is not None:
             dense = (await self._embedder.embed([request.query]))[0]
             meta.check_embedder(store.collection, self._embedder.model, len(dense))
+        elif request.arms == "semantic":
+            raise RetrievalError(
+                f"collection {store.collection!r} has no dense vectors to search by meaning",
+                hint="configure `embedding` and rebuild with `llmorch ingest PATH --full`",
+            )
         query = StoreQuery(
-            sparse=bm25.embed_query(request.query),
+            sparse=None if request.arms == "semantic" else bm25.embed_query(request.query),
             dense=dense,
             limit=request.limit,
             tags=request.tags,
@@ -83,7 +89,7 @@ class KnowledgeBase:
             "search {!r} in {} ({}): {} hits in {:.1f} ms",
             request.query,
             store.collection,
-            "hybrid" if dense is not None else "bm25",
+            request.arms if request.arms != "auto" else "hybrid" if dense is not None else "bm25",
             len(hits),
             (time.perf_counter() - started_at) * 1000,
         )

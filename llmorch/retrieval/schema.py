@@ -70,7 +70,8 @@ class ChunkPoint:
 class StoreQuery:
     """A search already turned into vectors; stores only translate it into their client's types."""
 
-    sparse: SparseVec
+    sparse: SparseVec | None
+    """None asks the dense arm alone (which must then be set)."""
     dense: list[float] | None = None
     limit: int = 6
     tags: list[str] = field(default_factory=list[str])

@@ -166,14 +166,20 @@ class ServerStore:
     def query(self, query: StoreQuery) -> list[SearchHit]:
         from qdrant_client import models
 
-        sparse = models.SparseVector(indices=query.sparse.indices, values=query.sparse.values)
+        arms: list[tuple[models.SparseVector | list[float], str]] = []
+        if query.sparse is not None:
+            sparse = models.SparseVector(indices=query.sparse.indices, values=query.sparse.values)
+            arms.append((sparse, SPARSE_VECTOR))
+        if query.dense is not None:
+            arms.append((query.dense, DENSE_VECTOR))
         filter_ = _search_filter(query)
-        if query.dense is None:
+        if len(arms) == 1:
+            [(vector, using)] = arms
             response = self._call(
                 self._client.query_points,
                 self._collection,
-                query=sparse,
-                using=SPARSE_VECTOR,
+                query=vector,
+                using=using,
                 query_filter=filter_,
                 limit=query.limit,
                 score_threshold=query.score_threshold,
@@ -185,17 +191,9 @@ class ServerStore:
                 self._collection,
                 prefetch=[
                     models.Prefetch(
-                        query=sparse,
-                        using=SPARSE_VECTOR,
-                        limit=query.prefetch_limit,
-                        filter=filter_,
-                    ),
-                    models.Prefetch(
-                        query=query.dense,
-                        using=DENSE_VECTOR,
-                        limit=query.prefetch_limit,
-                        filter=filter_,
-                    ),
+                        query=vector, using=using, limit=query.prefetch_limit, filter=filter_
+                    )
+                    for vector, using in arms
                 ],
                 query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
                 query_filter=filter_,
