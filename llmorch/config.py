@@ -63,6 +63,9 @@ class EmbeddingSettings(_Section):
         description="Longer texts are embedded in pieces and averaged (servers cut or refuse them).",
     )
     max_in_flight: int = Field(default=2, ge=1, description="Embedding requests sent at once.")
+    timeout_s: float = Field(
+        default=120.0, gt=0, description="Per request; a batch that times out is halved."
+    )
 
 
 class StoreSettings(_Section):

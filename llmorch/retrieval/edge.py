@@ -15,6 +15,7 @@ from llmorch.errors import RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
     DENSE_VECTOR,
+    FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
     MANIFEST_FIELDS,
     RRF_K,
@@ -22,6 +23,7 @@ from llmorch.retrieval.schema import (
     ChunkPoint,
     CollectionMeta,
     FileRecord,
+    SparseVec,
     StoreQuery,
     add_to_manifest,
 )
@@ -108,7 +110,10 @@ class EdgeStore:
             )
         config = qe.EdgeConfig(
             vectors=vectors,
-            sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            sparse_vectors={
+                name: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)
+                for name in (SPARSE_VECTOR, FIELDS_VECTOR)
+            },
         )
         shard = self._call(qe.EdgeShard.create, str(self._dir / SHARD_DIR), config)
         for name in KEYWORD_INDEXED_FIELDS:
@@ -171,12 +176,7 @@ class EdgeStore:
         import qdrant_edge as qe
 
         shard = self._open_shard()
-        arms: list[qe.Query] = []
-        if query.sparse is not None:
-            vector = qe.SparseVector(query.sparse.indices, query.sparse.values)
-            arms.append(qe.Query.Nearest(vector, using=SPARSE_VECTOR))
-        if query.dense is not None:
-            arms.append(qe.Query.Nearest(query.dense, using=DENSE_VECTOR))
+        arms = [qe.Query.Nearest(_vector(v), using=name) for name, v, _ in query.arms()]
         filter_ = _search_filter(query)
         if len(arms) == 1:
             request = qe.QueryRequest(
@@ -193,7 +193,7 @@ class EdgeStore:
                     qe.Prefetch(limit=query.prefetch_limit, query=arm, filter=filter_)
                     for arm in arms
                 ],
-                query=qe.Fusion.Rrf(k=RRF_K),  # pyright: ignore[reportArgumentType] - stub omits nested Fusion classes
+                query=qe.Fusion.Rrf(k=RRF_K, weights=[w for _, _, w in query.arms()]),  # pyright: ignore[reportArgumentType] - stub omits nested Fusion classes
                 filter=filter_,
                 score_threshold=query.score_threshold,
                 with_payload=True,
@@ -260,7 +260,17 @@ def _to_point(point: ChunkPoint) -> qe.Point:
     }
     if point.dense is not None:
         vector[DENSE_VECTOR] = point.dense
+    if point.fields is not None:
+        vector[FIELDS_VECTOR] = qe.SparseVector(point.fields.indices, point.fields.values)
     return qe.Point(point.id, vector, point.payload.model_dump())
+
+
+def _vector(vector: SparseVec | list[float]) -> qe.SparseVector | list[float]:
+    import qdrant_edge as qe
+
+    if isinstance(vector, SparseVec):
+        return qe.SparseVector(vector.indices, vector.values)
+    return vector
 
 
 def _files_filter(root: str, paths: Sequence[str]) -> qe.Filter:

@@ -3,8 +3,8 @@
 Local servers (llama.cpp, llama-cpp-python, Ollama) differ from hosted ones in ways that would
 quietly spoil an index, so this client evens them out: vectors are L2-normalised for cosine
 (mean-pooled models answer unnormalised), texts longer than `max_input_chars` are split and their
-pieces' vectors averaged (servers cut or refuse long inputs), a refused batch is halved and the
-smaller size kept, and at most `max_in_flight` requests wait on a server that serves one at a time."""
+pieces' vectors averaged (servers cut or refuse long inputs), a batch refused or not answered in
+time is halved and the smaller size kept, and at most `max_in_flight` requests wait on a server that serves one at a time."""
 
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ class OpenAIEmbedder:
             batch_size=settings.batch_size,
             max_input_chars=settings.max_input_chars,
             max_in_flight=settings.max_in_flight,
+            timeout_s=settings.timeout_s,
             http_client=http_client,
         )
 
@@ -137,7 +138,7 @@ class OpenAIEmbedder:
             if len(batch) == 1:
                 raise LlmError(
                     f"embedding endpoint {self._base_url} refused a single text "
-                    f"({len(batch[0])} characters): {refused.status}",
+                    f"({len(batch[0])} characters): {refused.reason}",
                     hint="lower embedding.max_input_chars to what the model's window holds",
                 ) from refused
             half = len(batch) // 2
@@ -161,6 +162,9 @@ class OpenAIEmbedder:
             response = await client.embeddings.create(
                 model=self._model, input=batch, encoding_format="float"
             )
+        except openai.APITimeoutError as exc:
+            # A one-request-at-a-time server on a busy CPU: a smaller batch answers in time.
+            raise _Refused(f"no answer in {self._timeout_s:g} s") from exc
         except openai.APIConnectionError as exc:
             raise LlmUnreachableError(
                 f"cannot reach the embedding endpoint {self._base_url}",
@@ -169,7 +173,7 @@ class OpenAIEmbedder:
             ) from exc
         except openai.APIStatusError as exc:
             if exc.status_code in _REFUSED_BATCH:
-                raise _Refused(exc.status_code) from exc
+                raise _Refused(f"HTTP {exc.status_code}") from exc
             raise LlmError(
                 f"embedding endpoint {self._base_url} answered {exc.status_code} "
                 f"for model {self._model!r}",
@@ -212,9 +216,9 @@ class OpenAIEmbedder:
 class _Refused(Exception):
     """The server turned a batch down in a way a smaller batch may fix."""
 
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def split_for_window(text: str, limit: int) -> list[str]:

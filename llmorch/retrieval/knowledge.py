@@ -73,8 +73,10 @@ class KnowledgeBase:
                 f"collection {store.collection!r} has no dense vectors to search by meaning",
                 hint="configure `embedding` and rebuild with `llmorch ingest PATH --full`",
             )
+        sparse = None if request.arms == "semantic" else bm25.embed_query(request.query)
         query = StoreQuery(
-            sparse=None if request.arms == "semantic" else bm25.embed_query(request.query),
+            sparse=sparse,
+            fields=sparse,
             dense=dense,
             limit=request.limit,
             tags=request.tags,
@@ -125,6 +127,6 @@ class KnowledgeBase:
     def _adopt(self, store: VectorStore) -> None:
         meta = store.meta()
         model = self._embedder.model if self._embedder is not None else None
-        if meta.hybrid and model is not None:
-            meta.check_embedder(store.collection, model, None)
+        # Always: an index of an older schema lacks vectors this version searches.
+        meta.check_embedder(store.collection, model if meta.hybrid else None, None)
         self._stores[store.collection] = (store, meta)

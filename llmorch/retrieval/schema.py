@@ -13,9 +13,14 @@ from llmorch.errors import RetrievalError
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"
-SCHEMA_VERSION = 1
+FIELDS_VECTOR = "fields"
+"""BM25 over what names a note (title, aliases, heading path, tags): its own arm, so a question that
+names a note's subject in other words than its body still finds the note by its name."""
+SCHEMA_VERSION = 2
 RRF_K = 60
 """Reciprocal-rank-fusion constant; the usual 60 keeps one list's top hit from drowning the other."""
+ARM_WEIGHTS = {SPARSE_VECTOR: 1.0, FIELDS_VECTOR: 1.0, DENSE_VECTOR: 1.0}
+"""Weighted RRF: how much each arm's ranking counts (measured with bench/retrieval_quality.py)."""
 
 KEYWORD_INDEXED_FIELDS = ("tags", "path", "root")
 MANIFEST_FIELDS = ["root", "path", "content_hash", "mtime_ns", "size", "chunk_count", "chunking"]
@@ -60,6 +65,7 @@ class ChunkPoint:
     payload: ChunkPayload
     sparse: SparseVec
     dense: list[float] | None = None
+    fields: SparseVec | None = None
 
     @property
     def id(self) -> str:
@@ -73,11 +79,17 @@ class StoreQuery:
     sparse: SparseVec | None
     """None asks the dense arm alone (which must then be set)."""
     dense: list[float] | None = None
+    fields: SparseVec | None = None
     limit: int = 6
     tags: list[str] = field(default_factory=list[str])
     tag_mode: Literal["any", "all"] = "any"
     path_prefix: str | None = None
     score_threshold: float | None = None
+
+    def arms(self) -> list[tuple[str, SparseVec | list[float], float]]:
+        """(vector name, query vector, RRF weight) for each arm this query asks."""
+        vectors = {SPARSE_VECTOR: self.sparse, FIELDS_VECTOR: self.fields, DENSE_VECTOR: self.dense}
+        return [(name, v, ARM_WEIGHTS[name]) for name, v in vectors.items() if v is not None]
 
     @property
     def prefetch_limit(self) -> int:

@@ -11,6 +11,7 @@ from llmorch.errors import RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
     DENSE_VECTOR,
+    FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
     MANIFEST_FIELDS,
     RRF_K,
@@ -18,6 +19,7 @@ from llmorch.retrieval.schema import (
     ChunkPoint,
     CollectionMeta,
     FileRecord,
+    SparseVec,
     StoreQuery,
     add_to_manifest,
 )
@@ -94,7 +96,8 @@ class ServerStore:
             self._collection,
             vectors_config=vectors,
             sparse_vectors_config={
-                SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                name: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                for name in (SPARSE_VECTOR, FIELDS_VECTOR)
             },
             metadata={META_KEY: meta.model_dump()},
         )
@@ -166,12 +169,7 @@ class ServerStore:
     def query(self, query: StoreQuery) -> list[SearchHit]:
         from qdrant_client import models
 
-        arms: list[tuple[models.SparseVector | list[float], str]] = []
-        if query.sparse is not None:
-            sparse = models.SparseVector(indices=query.sparse.indices, values=query.sparse.values)
-            arms.append((sparse, SPARSE_VECTOR))
-        if query.dense is not None:
-            arms.append((query.dense, DENSE_VECTOR))
+        arms = [(_vector(v), name) for name, v, _ in query.arms()]
         filter_ = _search_filter(query)
         if len(arms) == 1:
             [(vector, using)] = arms
@@ -195,7 +193,9 @@ class ServerStore:
                     )
                     for vector, using in arms
                 ],
-                query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+                query=models.RrfQuery(
+                    rrf=models.Rrf(k=RRF_K, weights=[w for *_, w in query.arms()])
+                ),
                 query_filter=filter_,
                 limit=query.limit,
                 score_threshold=query.score_threshold,
@@ -232,7 +232,17 @@ def _to_point(point: ChunkPoint) -> models.PointStruct:
     }
     if point.dense is not None:
         vector[DENSE_VECTOR] = point.dense
+    if point.fields is not None:
+        vector[FIELDS_VECTOR] = _vector(point.fields)
     return models.PointStruct(id=point.id, vector=vector, payload=point.payload.model_dump())
+
+
+def _vector(vector: SparseVec | list[float]) -> models.SparseVector | list[float]:
+    from qdrant_client import models
+
+    if isinstance(vector, SparseVec):
+        return models.SparseVector(indices=vector.indices, values=vector.values)
+    return vector
 
 
 def _files_filter(root: str, paths: Sequence[str]) -> models.Filter:
