@@ -32,6 +32,7 @@ import yaml
 
 from llmorch.config import EmbeddingSettings, IngestSettings, Settings, StoreSettings
 from llmorch.ingest.sync import ingest
+from llmorch.retrieval import schema
 from llmorch.retrieval.embedder import OpenAIEmbedder
 from llmorch.retrieval.hits import SearchRequest
 from llmorch.retrieval.knowledge import KnowledgeBase
@@ -211,7 +212,16 @@ def main() -> None:
     parser.add_argument("--embedding-url", help="an OpenAI-compatible /v1 embedding endpoint")
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--misses", action="store_true", help="print every question not at rank 1")
+    parser.add_argument(
+        "--weights",
+        metavar="BM25,DENSE",
+        help="try other RRF arm weights than llmorch's (schema.ARM_WEIGHTS)",
+    )
     args = parser.parse_args()
+    if args.weights:
+        sparse, dense = (float(w) for w in args.weights.split(","))
+        schema.ARM_WEIGHTS.update({schema.SPARSE_VECTOR: sparse, schema.DENSE_VECTOR: dense})
+    print(f"arm weights: {schema.ARM_WEIGHTS}")
 
     package, folder, questions = load_questions(args.questions)
     corpus = fetch_corpus(package, folder)

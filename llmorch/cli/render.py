@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from llmorch.ingest.sync import IngestSummary
     from llmorch.llm.messages import ToolDefinition
     from llmorch.retrieval.hits import SearchHit
+    from llmorch.retrieval.links import RelatedNote
     from llmorch.workflows.citations import Source
 
 
@@ -235,6 +236,15 @@ def sources(items: list[Source], *, with_snippets: bool = False) -> None:
             # Wrapped snippet lines keep the indent, so each source's number stands out.
             snippet = Text(source.snippet, style="dim")
             console.print(Padding(snippet, (0, 0, 0, 4), expand=False), highlight=False)
+
+
+def related_notes(note: str, related: list[RelatedNote]) -> None:
+    """A note's neighbours in the link graph, one per line: relation, path, title."""
+    if not related:
+        err().print(f"{escape(note)}: no links to or from other indexed notes")
+        return
+    for r in related:
+        out().print(f"{r.relation:<12} {escape(r.path)}  [dim]{escape(r.title)}[/dim]")
 
 
 class IngestProgressBar:

@@ -288,11 +288,7 @@ class _Run:
             for i, chunk in enumerate(chunks)
         ]
         sparse = bm25.embed_documents([indexed_text(p) for p in payloads])
-        fields = bm25.embed_documents([naming_text(p) for p in payloads])
-        return [
-            ChunkPoint(payload=p, sparse=s, fields=f)
-            for p, s, f in zip(payloads, sparse, fields, strict=True)
-        ]
+        return [ChunkPoint(payload=p, sparse=s) for p, s in zip(payloads, sparse, strict=True)]
 
     async def _flush_batch(self) -> None:
         if not self.batch:
@@ -302,7 +298,7 @@ class _Run:
         if self.embedder is not None:
             vectors = await self.embedder.embed([indexed_text(p.payload) for p in points])
             points = [
-                ChunkPoint(payload=p.payload, sparse=p.sparse, dense=v, fields=p.fields)
+                ChunkPoint(payload=p.payload, sparse=p.sparse, dense=v)
                 for p, v in zip(points, vectors, strict=True)
             ]
         root = str(batch[0].file.root)
@@ -328,10 +324,3 @@ class _Run:
 def indexed_text(payload: ChunkPayload) -> str:
     """What BM25 and the embedder see: title and heading give a chunk its context."""
     return "\n".join(part for part in (payload.title, payload.heading, payload.text) if part)
-
-
-def naming_text(payload: ChunkPayload) -> str:
-    """What names a chunk, for the fields arm: title, aliases, heading path and tags (a nested
-    tag's parts as words)."""
-    tags = [tag.replace("/", " ") for tag in payload.tags]
-    return "\n".join([payload.title, *payload.aliases, payload.heading, *tags])

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from filelock import FileLock, Timeout
 
@@ -15,7 +15,6 @@ from llmorch.errors import RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
     DENSE_VECTOR,
-    FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
     MANIFEST_FIELDS,
     RRF_K,
@@ -110,10 +109,7 @@ class EdgeStore:
             )
         config = qe.EdgeConfig(
             vectors=vectors,
-            sparse_vectors={
-                name: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)
-                for name in (SPARSE_VECTOR, FIELDS_VECTOR)
-            },
+            sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
         )
         shard = self._call(qe.EdgeShard.create, str(self._dir / SHARD_DIR), config)
         for name in KEYWORD_INDEXED_FIELDS:
@@ -153,24 +149,27 @@ class EdgeStore:
         self._call(self._open_shard().update, op)
 
     def manifest(self) -> dict[tuple[str, str], FileRecord]:
+        manifest: dict[tuple[str, str], FileRecord] = {}
+        for payload in self.payloads(MANIFEST_FIELDS):
+            add_to_manifest(manifest, payload)
+        return manifest
+
+    def payloads(self, fields: list[str]) -> Iterator[dict[str, Any]]:
         import qdrant_edge as qe
 
         shard = self._open_shard()
-        manifest: dict[tuple[str, str], FileRecord] = {}
         offset: qe.PointId | None = None
         while True:
             request = qe.ScrollRequest(
                 offset=offset,
                 limit=_SCROLL_PAGE,
-                with_payload=qe.PayloadSelector.Include(MANIFEST_FIELDS),
+                with_payload=qe.PayloadSelector.Include(fields),
                 with_vector=False,
             )
             records, offset = self._call(shard.scroll, request)
-            for record in records:
-                if record.payload is not None:
-                    add_to_manifest(manifest, record.payload)
+            yield from (r.payload for r in records if r.payload is not None)
             if offset is None:
-                return manifest
+                return
 
     def query(self, query: StoreQuery) -> list[SearchHit]:
         import qdrant_edge as qe
@@ -260,8 +259,6 @@ def _to_point(point: ChunkPoint) -> qe.Point:
     }
     if point.dense is not None:
         vector[DENSE_VECTOR] = point.dense
-    if point.fields is not None:
-        vector[FIELDS_VECTOR] = qe.SparseVector(point.fields.indices, point.fields.values)
     return qe.Point(point.id, vector, point.payload.model_dump())
 
 

@@ -11,6 +11,7 @@ from llmorch.errors import RetrievalError
 from llmorch.logging import logger
 from llmorch.retrieval import bm25
 from llmorch.retrieval.hits import SearchHit, SearchRequest
+from llmorch.retrieval.links import LINK_FIELDS, LinkGraph, RelatedNote
 from llmorch.retrieval.schema import CollectionMeta, StoreQuery
 from llmorch.retrieval.snippet import make_snippet
 from llmorch.retrieval.store import VectorStore, open_store
@@ -73,10 +74,8 @@ class KnowledgeBase:
                 f"collection {store.collection!r} has no dense vectors to search by meaning",
                 hint="configure `embedding` and rebuild with `llmorch ingest PATH --full`",
             )
-        sparse = None if request.arms == "semantic" else bm25.embed_query(request.query)
         query = StoreQuery(
-            sparse=sparse,
-            fields=sparse,
+            sparse=None if request.arms == "semantic" else bm25.embed_query(request.query),
             dense=dense,
             limit=request.limit,
             tags=request.tags,
@@ -96,6 +95,11 @@ class KnowledgeBase:
             (time.perf_counter() - started_at) * 1000,
         )
         return hits
+
+    def related(self, note: str, collection: str | None = None) -> list[RelatedNote]:
+        """The notes `note` links to and the notes that link to it."""
+        store, _ = self._store_for(collection)
+        return LinkGraph(store.payloads(LINK_FIELDS)).related(note)
 
     def indexed_roots(self) -> list[Path]:
         """The folders the default collection's notes were ingested from."""

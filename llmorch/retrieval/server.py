@@ -4,14 +4,13 @@ schema as the edge store. The schema record lives in the collection's own metada
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from llmorch.errors import RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
     DENSE_VECTOR,
-    FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
     MANIFEST_FIELDS,
     RRF_K,
@@ -96,8 +95,7 @@ class ServerStore:
             self._collection,
             vectors_config=vectors,
             sparse_vectors_config={
-                name: models.SparseVectorParams(modifier=models.Modifier.IDF)
-                for name in (SPARSE_VECTOR, FIELDS_VECTOR)
+                SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)
             },
             metadata={META_KEY: meta.model_dump()},
         )
@@ -148,8 +146,13 @@ class ServerStore:
         )
 
     def manifest(self) -> dict[tuple[str, str], FileRecord]:
-        self.meta()
         manifest: dict[tuple[str, str], FileRecord] = {}
+        for payload in self.payloads(MANIFEST_FIELDS):
+            add_to_manifest(manifest, payload)
+        return manifest
+
+    def payloads(self, fields: list[str]) -> Iterator[dict[str, Any]]:
+        self.meta()
         offset: PointId | None = None
         while True:
             records, offset = self._call(
@@ -157,14 +160,12 @@ class ServerStore:
                 self._collection,
                 limit=_SCROLL_PAGE,
                 offset=offset,
-                with_payload=MANIFEST_FIELDS,
+                with_payload=fields,
                 with_vectors=False,
             )
-            for record in records:
-                if record.payload is not None:
-                    add_to_manifest(manifest, record.payload)
+            yield from (r.payload for r in records if r.payload is not None)
             if offset is None:
-                return manifest
+                return
 
     def query(self, query: StoreQuery) -> list[SearchHit]:
         from qdrant_client import models
@@ -232,8 +233,6 @@ def _to_point(point: ChunkPoint) -> models.PointStruct:
     }
     if point.dense is not None:
         vector[DENSE_VECTOR] = point.dense
-    if point.fields is not None:
-        vector[FIELDS_VECTOR] = _vector(point.fields)
     return models.PointStruct(id=point.id, vector=vector, payload=point.payload.model_dump())
 
 

@@ -4,7 +4,7 @@ one place that picks a backend from the settings."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from llmorch.errors import RetrievalError
@@ -48,6 +48,10 @@ class VectorStore(Protocol):
 
     def manifest(self) -> dict[tuple[str, str], FileRecord]:
         """Per-file records keyed by (root, path), built from the stored payloads."""
+        ...
+
+    def payloads(self, fields: list[str]) -> Iterator[dict[str, Any]]:
+        """These payload fields of every stored point (one per chunk), page by page."""
         ...
 
     def query(self, query: StoreQuery) -> list[SearchHit]: ...

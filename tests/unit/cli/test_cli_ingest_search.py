@@ -136,3 +136,12 @@ def test_searching_a_parent_tag_finds_notes_with_its_nested_tags(
     assert cli("ingest", str(vault)).exit_code == 0
     hits = json.loads(cli("search", "restic", "--tags", "homelab", "--json").stdout)
     assert [hit["path"] for hit in hits] == ["Offsite.md"]
+
+
+def test_search_related_of_an_unknown_note_is_exit_6_and_no_query_is_exit_2(
+    cli: Invoke, indexed: Path
+) -> None:
+    unknown = cli("search", "--related", "no such note")
+    assert unknown.exit_code == 6
+    assert "no indexed note is called 'no such note'" in unknown.stderr
+    assert cli("search").exit_code == 2
