@@ -108,12 +108,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
         _wait_until_ready(base_url, process, log)
         yield LlamaServer(base_url=base_url, model=model, log=log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
 
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
