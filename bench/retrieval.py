@@ -3,7 +3,9 @@
 Generates a markdown corpus of N chunks (default 20k), then measures for each backend:
 ingest throughput without a dense embedder, BM25-only and hybrid query p50 (hybrid uses
 deterministic fake 384-dim dense vectors), shard reopen time, and a re-run over an unchanged
-1000-note vault. Run: `.venv/bin/python bench/retrieval.py [--chunks 20000] [--queries 200]`.
+1000-note vault. With `--embedding-url` (e.g. scripts/embedding-server run --port 8081), it also
+times a dense ingest of `--dense-chunks` chunks through that real server.
+Run: `.venv/bin/python bench/retrieval.py [--chunks 20000] [--queries 200] [--embedding-url URL]`.
 """
 
 from __future__ import annotations
@@ -138,12 +140,31 @@ async def query_p50(kb: KnowledgeBase, queries: int) -> float:
     return p50_ms(samples)
 
 
+async def dense_ingest_rate(base: Path, url: str, chunks: int, rng: random.Random) -> float:
+    """Chunks/s of a whole ingest with vectors from a real embedding server."""
+    from llmorch.config import EmbeddingSettings
+
+    corpus = base / "dense-corpus"
+    write_corpus(corpus, max(1, chunks // SECTIONS_PER_NOTE), rng)
+    settings = Settings(
+        embedding=EmbeddingSettings(base_url=url, model="bench-embedder"),
+        store=StoreSettings(path=base / "dense-edge"),
+        ingest=IngestSettings(),
+    )
+    summary = await ingest([corpus], settings)
+    return summary.chunks_written / summary.seconds
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=20_000, help="corpus size in chunks")
     parser.add_argument("--queries", type=int, default=200, help="queries per p50 on edge")
     parser.add_argument("--local-queries", type=int, default=30, help="queries per p50 on local")
     parser.add_argument("--skip-local", action="store_true", help="only measure Qdrant Edge")
+    parser.add_argument(
+        "--embedding-url", help="a real /v1 embedding endpoint to time dense ingest"
+    )
+    parser.add_argument("--dense-chunks", type=int, default=500)
     args = parser.parse_args()
 
     base = Path(tempfile.mkdtemp(prefix="llmorch-bench-"))
@@ -157,6 +178,9 @@ async def main() -> None:
         local = None
         if not args.skip_local:
             local = await measure("local", open_local, corpus, small, base, args.local_queries)
+        dense_rate = None
+        if args.embedding_url:
+            dense_rate = await dense_ingest_rate(base, args.embedding_url, args.dense_chunks, rng)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -166,6 +190,8 @@ async def main() -> None:
         # Throughput: higher is better; every other figure is a duration.
         ratio = value / other if key.startswith("ingest") else other / value
         print(f"{key:32} {value:12.3f} {other:12.3f} {ratio:14.1f}x")
+    if dense_rate is not None:
+        print(f"\ndense ingest through {args.embedding_url}: {dense_rate:.1f} chunks/s")
     goals = {
         "hybrid query p50 ms": edge["hybrid query p50 ms"] < 10,
         "ingest >= 1000 chunks/s": edge["ingest chunks/s (no dense)"] >= 1000,

@@ -139,7 +139,18 @@ class EmbeddingSettings(_Section):
     base_url: str
     api_key: SecretStr | None = None
     model: str
-    batch_size: int = Field(default=64, ge=1)
+    batch_size: int = Field(
+        default=64, ge=1, description="Texts per request; halved when a server refuses a batch."
+    )
+    max_input_chars: int = Field(
+        default=2000,
+        ge=100,
+        description="Longer texts are embedded in pieces and averaged (servers cut or refuse them).",
+    )
+    max_in_flight: int = Field(default=2, ge=1, description="Embedding requests sent at once.")
+    timeout_s: float = Field(
+        default=120.0, gt=0, description="Per request; a batch that times out is halved."
+    )
 
 
 class StoreSettings(_Section):

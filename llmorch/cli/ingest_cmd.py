@@ -59,7 +59,9 @@ def ingest(
                 collection=collection,
                 full=full,
                 dry_run=dry_run,
-                on_progress=lambda event: bar.update(event.done, event.total, event.path),
+                on_progress=lambda event: bar.update(
+                    event.done, event.total, event.path, event.chunks_per_s
+                ),
             )
         )
         recorder.output = summary

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from llmorch.ingest.sync import IngestSummary
     from llmorch.llm.health import ProfileHealth
     from llmorch.retrieval.hits import SearchHit
+    from llmorch.retrieval.links import RelatedNote
     from llmorch.tools.definition import ToolDefinition
     from llmorch.workflows.citations import Source
     from llmorch.workflows.registry import AnyWorkflow, BrokenWorkflow
@@ -262,6 +263,15 @@ def sources(items: list[Source], *, with_snippets: bool = False) -> None:
             console.print(Padding(snippet, (0, 0, 0, 4), expand=False), highlight=False)
 
 
+def related_notes(note: str, related: list[RelatedNote]) -> None:
+    """A note's neighbours in the link graph, one per line: relation, path, title."""
+    if not related:
+        err().print(f"{escape(note)}: no links to or from other indexed notes")
+        return
+    for r in related:
+        out().print(f"{r.relation:<12} {escape(r.path)}  [dim]{escape(r.title)}[/dim]")
+
+
 class IngestProgressBar:
     """A progress bar on stderr while files are indexed; nothing at all when stderr is not a terminal."""
 
@@ -271,23 +281,34 @@ class IngestProgressBar:
 
     def __enter__(self) -> IngestProgressBar:
         if err().is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self._progress = Progress(
                 TextColumn("indexing"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
                 TextColumn("[dim]{task.fields[path]}", markup=True),
                 console=err(),
                 transient=True,
             )
             self._progress.start()
-            self._task = self._progress.add_task("ingest", total=None, path="")
+            self._task = self._progress.add_task("ingest", total=None, path="", rate="")
         return self
 
-    def update(self, done: int, total: int, path: str) -> None:
+    def update(self, done: int, total: int, path: str, chunks_per_s: float | None = None) -> None:
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=done, total=total, path=escape(path))
+            rate = f"{chunks_per_s:,.0f} chunks/s" if chunks_per_s else ""
+            self._progress.update(
+                self._task, completed=done, total=total, path=escape(path), rate=rate
+            )
 
     def __exit__(self, *_: object) -> None:
         if self._progress is not None:

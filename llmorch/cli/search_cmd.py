@@ -11,12 +11,15 @@ from llmorch.cli.options import CollectionOption, TagsOption, split_tags
 from llmorch.cli.state import AppState
 
 if TYPE_CHECKING:
+    from llmorch.config import Settings
     from llmorch.retrieval.hits import SearchHit
 
 
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="What to look for.", show_default=False)],
+    query: Annotated[
+        str | None, typer.Argument(help="What to look for.", show_default=False)
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="Hits to show.")] = 8,
     tags: TagsOption = None,
     all_tags: Annotated[
@@ -30,6 +33,15 @@ def search(
             help="Only notes under FOLDER of the vault, e.g. projects/.",
         ),
     ] = None,
+    related: Annotated[
+        str | None,
+        typer.Option(
+            "--related",
+            metavar="NOTE",
+            help="List the notes NOTE links to and the notes linking to it (path, name, title "
+            "or alias) instead of searching.",
+        ),
+    ] = None,
     collection: CollectionOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -37,15 +49,19 @@ def search(
 
     Example: llmorch search "backup schedule" --tags homelab --limit 5
     Example: llmorch search "goals" --path projects/ --tags project,llm --all-tags
+    Example: llmorch search --related "Backup strategy"
     """
     import asyncio
 
     from llmorch.retrieval.hits import SearchRequest
     from llmorch.workflows.runtime import Runtime
 
-    if not query.strip():
-        raise typer.BadParameter("give something to look for", param_hint="QUERY")
     settings = ctx.ensure_object(AppState).settings
+    if related is not None:
+        _show_related(settings, related, collection, as_json)
+        return
+    if query is None or not query.strip():
+        raise typer.BadParameter("give something to look for", param_hint="QUERY")
     request = SearchRequest(
         query=query.strip(),
         limit=limit,
@@ -63,3 +79,17 @@ def search(
         render.print_json([hit.model_dump(exclude={"text"}) for hit in hits])
         return
     render.hits_table(hits, query)
+
+
+def _show_related(settings: Settings, note: str, collection: str | None, as_json: bool) -> None:
+    from llmorch.retrieval.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.open(settings, collection=collection)
+    try:
+        related = kb.related(note)
+    finally:
+        kb.close()
+    if as_json:
+        render.print_json([r.model_dump() for r in related])
+        return
+    render.related_notes(note, related)

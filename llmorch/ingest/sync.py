@@ -39,12 +39,15 @@ Action = Literal["added", "updated", "unchanged", "skipped"]
 
 @dataclass(frozen=True)
 class IngestProgress:
-    """One file handled; `done` of `total` lets the CLI draw a progress bar."""
+    """One file handled; `done` of `total` lets the CLI draw a progress bar and an ETA."""
 
     total: int
     done: int
     path: str
     action: Action
+    chunks_written: int = 0
+    chunks_per_s: float | None = None
+    """Chunks embedded and written per second so far; None until the first batch is written."""
 
 
 class FileIssue(BaseModel):
@@ -190,6 +193,7 @@ class _Run:
         self.total = 0
         self.done = 0
         self.batch: list[_Prepared] = []
+        self.started = time.perf_counter()
 
     async def sync_scan(self, scan: Scan) -> None:
         root = str(scan.root)
@@ -310,7 +314,12 @@ class _Run:
         self.done += 1
         logger.debug("{} {}", action, file.path)
         if self.on_progress is not None:
-            self.on_progress(IngestProgress(self.total, self.done, str(file.path), action))
+            written = self.summary.chunks_written
+            elapsed = time.perf_counter() - self.started
+            rate = written / elapsed if written and elapsed > 0 else None
+            self.on_progress(
+                IngestProgress(self.total, self.done, str(file.path), action, written, rate)
+            )
 
 
 def indexed_text(payload: ChunkPayload) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from filelock import FileLock, Timeout
 
@@ -23,6 +23,7 @@ from llmorch.retrieval.schema import (
     ChunkPoint,
     CollectionMeta,
     FileRecord,
+    SparseVec,
     StoreQuery,
     add_to_manifest,
 )
@@ -172,50 +173,50 @@ class EdgeStore:
         self._call(self._open_shard().update, op)
 
     def manifest(self) -> dict[tuple[str, str], FileRecord]:
+        manifest: dict[tuple[str, str], FileRecord] = {}
+        for payload in self.payloads(MANIFEST_FIELDS):
+            add_to_manifest(manifest, payload)
+        return manifest
+
+    def payloads(self, fields: list[str]) -> Iterator[dict[str, Any]]:
         import qdrant_edge as qe
 
         shard = self._open_shard()
-        manifest: dict[tuple[str, str], FileRecord] = {}
         offset: qe.PointId | None = None
         while True:
             request = qe.ScrollRequest(
                 offset=offset,
                 limit=_SCROLL_PAGE,
-                with_payload=qe.PayloadSelector.Include(MANIFEST_FIELDS),
+                with_payload=qe.PayloadSelector.Include(fields),
                 with_vector=False,
             )
             records, offset = self._call(shard.scroll, request)
-            for record in records:
-                if record.payload is not None:
-                    add_to_manifest(manifest, record.payload)
+            yield from (r.payload for r in records if r.payload is not None)
             if offset is None:
-                return manifest
+                return
 
     def query(self, query: StoreQuery) -> list[SearchHit]:
         import qdrant_edge as qe
 
         shard = self._open_shard()
-        sparse = qe.Query.Nearest(
-            qe.SparseVector(query.sparse.indices, query.sparse.values), using=SPARSE_VECTOR
-        )
+        arms = [qe.Query.Nearest(_vector(v), using=name) for name, v, _ in query.arms()]
         filter_ = _search_filter(query)
-        if query.dense is None:
+        if len(arms) == 1:
             request = qe.QueryRequest(
                 limit=query.limit,
-                query=sparse,
+                query=arms[0],
                 filter=filter_,
                 score_threshold=query.score_threshold,
                 with_payload=True,
             )
         else:
-            dense = qe.Query.Nearest(query.dense, using=DENSE_VECTOR)
             request = qe.QueryRequest(
                 limit=query.limit,
                 prefetches=[
-                    qe.Prefetch(limit=query.prefetch_limit, query=sparse, filter=filter_),
-                    qe.Prefetch(limit=query.prefetch_limit, query=dense, filter=filter_),
+                    qe.Prefetch(limit=query.prefetch_limit, query=arm, filter=filter_)
+                    for arm in arms
                 ],
-                query=qe.Fusion.Rrf(k=RRF_K),  # pyright: ignore[reportArgumentType] - stub omits nested Fusion classes
+                query=qe.Fusion.Rrf(k=RRF_K, weights=[w for _, _, w in query.arms()]),  # pyright: ignore[reportArgumentType] - stub omits nested Fusion classes
                 filter=filter_,
                 score_threshold=query.score_threshold,
                 with_payload=True,
@@ -283,6 +284,14 @@ def _to_point(point: ChunkPoint) -> qe.Point:
     if point.dense is not None:
         vector[DENSE_VECTOR] = point.dense
     return qe.Point(point.id, vector, point.payload.model_dump())
+
+
+def _vector(vector: SparseVec | list[float]) -> qe.SparseVector | list[float]:
+    import qdrant_edge as qe
+
+    if isinstance(vector, SparseVec):
+        return qe.SparseVector(vector.indices, vector.values)
+    return vector
 
 
 def _files_filter(root: str, paths: Sequence[str]) -> qe.Filter:

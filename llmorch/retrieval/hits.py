@@ -17,6 +17,11 @@ class SearchRequest(BaseModel):
     )
     score_threshold: float | None = None
     collection: str | None = Field(default=None, description="Unset means the configured one.")
+    arms: Literal["auto", "keyword", "semantic"] = Field(
+        default="auto",
+        description="auto: BM25, fused with dense vectors when the index has them; keyword: BM25 "
+        "only; semantic: dense only (needs an embedder).",
+    )
 
     @field_validator("tags")
     @classmethod

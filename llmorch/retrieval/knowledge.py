@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmorch.errors import RetrievalError
 from llmorch.logging import logger
 from llmorch.retrieval import bm25
 from llmorch.retrieval.backend import open_store
 from llmorch.retrieval.hits import SearchHit, SearchRequest
+from llmorch.retrieval.links import LINK_FIELDS, LinkGraph, RelatedNote
 from llmorch.retrieval.schema import CollectionMeta, StoreQuery
 from llmorch.retrieval.snippet import make_snippet
 from llmorch.retrieval.store import VectorStore
@@ -76,11 +78,16 @@ class KnowledgeBase:
             async with self._engine:
                 _, meta = await asyncio.to_thread(self._open_for_search, name)
         dense: list[float] | None = None
-        if meta.hybrid and self._embedder is not None:
+        if request.arms != "keyword" and meta.hybrid and self._embedder is not None:
             dense = (await self._embedder.embed([request.query]))[0]
             meta.check_embedder(name, self._embedder.model, len(dense))
+        elif request.arms == "semantic":
+            raise RetrievalError(
+                f"collection {name!r} has no dense vectors to search by meaning",
+                hint="configure `embedding` and rebuild with `llmorch ingest PATH --full`",
+            )
         query = StoreQuery(
-            sparse=bm25.embed_query(request.query),
+            sparse=None if request.arms == "semantic" else bm25.embed_query(request.query),
             dense=dense,
             limit=request.limit,
             tags=request.tags,
@@ -97,12 +104,17 @@ class KnowledgeBase:
             "search {!r} in {} ({}): {} hits in {:.1f} ms",
             request.query,
             store.collection,
-            "hybrid" if dense is not None else "bm25",
+            request.arms if request.arms != "auto" else "hybrid" if dense is not None else "bm25",
             len(hits),
             elapsed_ms,
         )
         _report(request, store.collection, hits, elapsed_ms)
         return hits
+
+    def related(self, note: str, collection: str | None = None) -> list[RelatedNote]:
+        """The notes `note` links to and the notes that link to it."""
+        store, _ = self._store_for(collection)
+        return LinkGraph(store.payloads(LINK_FIELDS)).related(note)
 
     def indexed_roots(self) -> list[Path]:
         """The folders the default collection's notes were ingested from."""

@@ -4,8 +4,8 @@ schema as the edge store. The schema record lives in the collection's own metada
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from llmorch.errors import ConfigError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
@@ -18,6 +18,7 @@ from llmorch.retrieval.schema import (
     ChunkPoint,
     CollectionMeta,
     FileRecord,
+    SparseVec,
     StoreQuery,
     add_to_manifest,
 )
@@ -145,8 +146,13 @@ class ServerStore:
         )
 
     def manifest(self) -> dict[tuple[str, str], FileRecord]:
-        self.meta()
         manifest: dict[tuple[str, str], FileRecord] = {}
+        for payload in self.payloads(MANIFEST_FIELDS):
+            add_to_manifest(manifest, payload)
+        return manifest
+
+    def payloads(self, fields: list[str]) -> Iterator[dict[str, Any]]:
+        self.meta()
         offset: PointId | None = None
         while True:
             records, offset = self._call(
@@ -154,26 +160,25 @@ class ServerStore:
                 self._collection,
                 limit=_SCROLL_PAGE,
                 offset=offset,
-                with_payload=MANIFEST_FIELDS,
+                with_payload=fields,
                 with_vectors=False,
             )
-            for record in records:
-                if record.payload is not None:
-                    add_to_manifest(manifest, record.payload)
+            yield from (r.payload for r in records if r.payload is not None)
             if offset is None:
-                return manifest
+                return
 
     def query(self, query: StoreQuery) -> list[SearchHit]:
         from qdrant_client import models
 
-        sparse = models.SparseVector(indices=query.sparse.indices, values=query.sparse.values)
+        arms = [(_vector(v), name) for name, v, _ in query.arms()]
         filter_ = _search_filter(query)
-        if query.dense is None:
+        if len(arms) == 1:
+            [(vector, using)] = arms
             response = self._call(
                 self._client.query_points,
                 self._collection,
-                query=sparse,
-                using=SPARSE_VECTOR,
+                query=vector,
+                using=using,
                 query_filter=filter_,
                 limit=query.limit,
                 score_threshold=query.score_threshold,
@@ -185,19 +190,13 @@ class ServerStore:
                 self._collection,
                 prefetch=[
                     models.Prefetch(
-                        query=sparse,
-                        using=SPARSE_VECTOR,
-                        limit=query.prefetch_limit,
-                        filter=filter_,
-                    ),
-                    models.Prefetch(
-                        query=query.dense,
-                        using=DENSE_VECTOR,
-                        limit=query.prefetch_limit,
-                        filter=filter_,
-                    ),
+                        query=vector, using=using, limit=query.prefetch_limit, filter=filter_
+                    )
+                    for vector, using in arms
                 ],
-                query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+                query=models.RrfQuery(
+                    rrf=models.Rrf(k=RRF_K, weights=[w for *_, w in query.arms()])
+                ),
                 query_filter=filter_,
                 limit=query.limit,
                 score_threshold=query.score_threshold,
@@ -238,6 +237,14 @@ def _to_point(point: ChunkPoint) -> models.PointStruct:
     if point.dense is not None:
         vector[DENSE_VECTOR] = point.dense
     return models.PointStruct(id=point.id, vector=vector, payload=point.payload.model_dump())
+
+
+def _vector(vector: SparseVec | list[float]) -> models.SparseVector | list[float]:
+    from qdrant_client import models
+
+    if isinstance(vector, SparseVec):
+        return models.SparseVector(indices=vector.indices, values=vector.values)
+    return vector
 
 
 def _files_filter(root: str, paths: Sequence[str]) -> models.Filter:

@@ -3,7 +3,7 @@ helpers they share; `retrieval/backend.py` picks a backend from the settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from llmorch.errors import RetrievalError
@@ -44,6 +44,10 @@ class VectorStore(Protocol):
 
     def manifest(self) -> dict[tuple[str, str], FileRecord]:
         """Per-file records keyed by (root, path), built from the stored payloads."""
+        ...
+
+    def payloads(self, fields: list[str]) -> Iterator[dict[str, Any]]:
+        """These payload fields of every stored point (one per chunk), page by page."""
         ...
 
     def query(self, query: StoreQuery) -> list[SearchHit]: ...

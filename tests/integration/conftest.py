@@ -1,7 +1,9 @@
-"""A real OpenAI-compatible server for integration tests: llama-cpp-python serving SmolLM2-135M.
+"""Real OpenAI-compatible servers for integration tests: llama-cpp-python serving SmolLM2-135M
+(chat) and all-MiniLM-L6-v2 (embeddings).
 
 `llama_server` (session-scoped) sets it up with scripts/llama-server, starts it on a free port on
-127.0.0.1 and waits until /v1/models answers. Tests are skipped, with the reason, only when the
+127.0.0.1 and waits until /v1/models answers; `embedding_server` does the same with
+scripts/embedding-server, and `start_embedding_server` gives a test a server of its own to kill. Tests are skipped, with the reason, only when the
 server cannot be set up (no compiler, no registry access); a server that is set up but fails to
 start is a test failure.
 """
@@ -13,14 +15,14 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from llmorch.config import LlmSettings
+from llmorch.config import EmbeddingSettings, LlmSettings
 
 REPO = Path(__file__).resolve().parents[2]
 SETUP_TIMEOUT_S = 1200  # a first run builds llama-cpp-python (~5 min on 2 cores)
@@ -52,10 +54,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _set_up() -> tuple[str, str]:
+def _set_up(script: str = "llama-server") -> tuple[str, str]:
     try:
         done = subprocess.run(
-            [str(REPO / "scripts" / "llama-server"), "setup"],
+            [str(REPO / "scripts" / script), "setup"],
             capture_output=True,
             text=True,
             timeout=SETUP_TIMEOUT_S,
@@ -65,7 +67,7 @@ def _set_up() -> tuple[str, str]:
         pytest.skip(f"llama.cpp server could not be set up: {exc}")
     if done.returncode != 0:
         tail = " | ".join(done.stderr.strip().splitlines()[-3:])
-        pytest.skip(f"llama.cpp server could not be set up (scripts/llama-server setup): {tail}")
+        pytest.skip(f"llama.cpp server could not be set up (scripts/{script} setup): {tail}")
     python, model = done.stdout.strip().splitlines()[-2:]
     return python, model
 
@@ -106,9 +108,95 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
         _wait_until_ready(base_url, process, log)
         yield LlamaServer(base_url=base_url, model=model, log=log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass
+class EmbeddingServer:
+    """A running embedding server; `kill()` is SIGKILL, as when a server crashes."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    model: str = EMBEDDING_MODEL
+
+    def settings(self, **overrides: Any) -> EmbeddingSettings:
+        return EmbeddingSettings(base_url=self.base_url, model=self.model, **overrides)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+EmbeddingServerFactory = Callable[[], EmbeddingServer]
+
+
+@pytest.fixture(scope="session")
+def _embedding_setup() -> tuple[str, str]:
+    return _set_up("embedding-server")
+
+
+def _launch_embedding_server(python: str, model: str, log: Path) -> EmbeddingServer:
+    port = _free_port()
+    command = [
+        python, "-m", "llama_cpp.server",
+        "--model", model,
+        "--model_alias", EMBEDDING_MODEL,
+        "--embedding", "true",
+        "--n_ctx", "512", "--n_batch", "512",
+        "--host", "127.0.0.1",
+        "--port", str(port),
+    ]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+    server = EmbeddingServer(f"http://127.0.0.1:{port}/v1", process, log)
+    try:
+        _wait_until_ready(server.base_url, process, log)
+    except BaseException:
+        _stop(server.process)
+        raise
+    return server
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def start_embedding_server(
+    _embedding_setup: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddingServerFactory]:
+    """Starts embedding servers on free ports; every one still running is stopped afterwards."""
+    started: list[EmbeddingServer] = []
+
+    def start() -> EmbeddingServer:
+        log = tmp_path_factory.mktemp("embedding-server") / "server.log"
+        started.append(_launch_embedding_server(*_embedding_setup, log))
+        return started[-1]
+
+    yield start
+    for server in started:
+        _stop(server.process)
+
+
+@pytest.fixture(scope="session")
+def embedding_server(
+    _embedding_setup: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmbeddingServer]:
+    """One embedding server shared by the session's tests that do not stop it."""
+    log = tmp_path_factory.mktemp("embedding-server") / "server.log"
+    server = _launch_embedding_server(*_embedding_setup, log)
+    try:
+        yield server
+    finally:
+        _stop(server.process)

@@ -7,13 +7,12 @@ smooths local-model quirks and maps failures to llmorch errors.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn, cast
 
-from llmorch.config import EmbeddingSettings, LlmSettings
+from llmorch.config import LlmSettings
 from llmorch.errors import LlmError, LlmUnavailableError
 from llmorch.llm.call_report import ReportingModel
 from llmorch.llm.messages import (
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
 # Local servers ignore the key, but the SDK insists on one.
 PLACEHOLDER_API_KEY = "not-needed"
 _CONNECT_TIMEOUT_S = 10.0
-_EMBED_CONCURRENCY = 4
 
 
 _FINAL_STATUSES = frozenset({501, 505})
@@ -65,7 +63,7 @@ async def _not_retried_when_final(response: httpx2.Response) -> None:
 
 
 class OpenAICompatModel(ReportingModel):
-    """Chat completions (whole or streamed) and embeddings against one server and model."""
+    """Chat completions (whole or streamed) against one server and model."""
 
     def __init__(
         self,
@@ -115,16 +113,6 @@ class OpenAICompatModel(ReportingModel):
             temperature=settings.temperature,
             http_client=http_client,
         )
-
-    @classmethod
-    def for_embeddings(
-        cls, settings: EmbeddingSettings, *, http_client: httpx2.AsyncClient | None = None
-    ) -> OpenAICompatModel:
-        """A client for the embedding endpoint, which may be a different server than chat."""
-        llm = LlmSettings(
-            base_url=settings.base_url, api_key=settings.api_key, model=settings.model
-        )
-        return cls.from_settings(llm, http_client=http_client)
 
     @property
     def provider(self) -> str:
@@ -280,37 +268,6 @@ class OpenAICompatModel(ReportingModel):
             yield event
         completion = completion.model_copy(update={"provider": self.provider})
         yield StreamDone(_logged(completion, started_at, len(request.messages)))
-
-    async def embed(
-        self, texts: Sequence[str], *, batch_size: int = 64, model: str | None = None
-    ) -> list[list[float]]:
-        """One vector per text, in order; batches go out a few at a time."""
-        if not texts:
-            return []
-        name = model or await self.model()
-        gate = asyncio.Semaphore(_EMBED_CONCURRENCY)
-
-        async def one_batch(batch: Sequence[str]) -> list[list[float]]:
-            import openai
-
-            async with gate:
-                try:
-                    result = await self._sdk.embeddings.create(
-                        model=name, input=list(batch), encoding_format="float"
-                    )
-                except openai.OpenAIError as exc:
-                    await self._raise_with_models(exc, name)
-            ordered = sorted(result.data, key=lambda item: item.index)
-            if len(ordered) != len(batch):
-                raise LlmError(
-                    f"the embedding server at {self.base_url} returned {len(ordered)} vectors "
-                    f"for {len(batch)} texts"
-                )
-            return [item.embedding for item in ordered]
-
-        batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
-        results = await asyncio.gather(*(one_batch(b) for b in batches))
-        return [vector for batch in results for vector in batch]
 
     def _routed(
         self, messages: Sequence[Message], tools: Sequence[ToolDefinition]

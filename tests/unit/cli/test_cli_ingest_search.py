@@ -186,3 +186,12 @@ def test_paths_and_text_are_printed_as_they_are_not_as_emoji(cli: Invoke, vault:
     assert "kiwi :x: name.md" in result.stdout
     assert "root:x:0:0" in result.stdout
     assert "❌" not in result.stdout
+
+
+def test_search_related_of_an_unknown_note_is_exit_6_and_no_query_is_exit_2(
+    cli: Invoke, indexed: Path
+) -> None:
+    unknown = cli("search", "--related", "no such note")
+    assert unknown.exit_code == 6
+    assert "no indexed note is called 'no such note'" in unknown.stderr
+    assert cli("search").exit_code == 2

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import socket
 
 import httpx2
 import pytest
 from openai_script import ClientFactory, ScriptedServer, chat_body, tool_call
 
-from llmorch.config import EmbeddingSettings, LlmSettings
+from llmorch.config import LlmSettings
 from llmorch.errors import LlmError, LlmUnreachableError
 from llmorch.llm.client import PLACEHOLDER_API_KEY, LlmClient
 from llmorch.llm.messages import (
@@ -117,26 +116,6 @@ async def test_history_with_tool_calls_goes_out_in_openai_shape_with_string_cont
         ],
     }
     assert tool == {"role": "tool", "tool_call_id": "c1", "content": "note text"}
-
-
-async def test_embed_batches_requests_and_keeps_input_order(
-    server: ScriptedServer, make_client: ClientFactory
-) -> None:
-    texts = ["a", "bb", "ccc", "dddd", "eeeee"]
-    async with make_client(model="embedder") as client:
-        vectors = await client.embed(texts, batch_size=2)
-    assert [v[0] for v in vectors] == [1.0, 2.0, 3.0, 4.0, 5.0]
-    batches = [json.loads(r.content)["input"] for r in server.requests]
-    assert sorted(batches) == [["a", "bb"], ["ccc", "dddd"], ["eeeee"]]
-    assert all(json.loads(r.content)["encoding_format"] == "float" for r in server.requests)
-
-
-async def test_embed_of_nothing_makes_no_request(
-    server: ScriptedServer, make_client: ClientFactory
-) -> None:
-    async with make_client(model="e") as client:
-        assert await client.embed([]) == []
-    assert server.requests == []
 
 
 def _closed_port() -> int:
@@ -271,20 +250,6 @@ async def test_server_listing_no_models_asks_for_llm_model(
     async with make_client() as client:
         with pytest.raises(LlmError, match="lists no models"):
             await client.complete(QUESTION)
-
-
-async def test_an_embedding_client_uses_the_embedding_endpoint_and_model(
-    server: ScriptedServer,
-) -> None:
-    settings = EmbeddingSettings(base_url="http://embed.test/v1", model="nomic-embed-text")
-    transport = httpx2.MockTransport(server.handle)
-    async with LlmClient.for_embeddings(
-        settings, http_client=httpx2.AsyncClient(transport=transport)
-    ) as client:
-        assert await client.embed(["abc"]) == [[3.0, 0.0]]
-    [request] = server.requests
-    assert request.url.host == "embed.test"
-    assert json.loads(request.content)["model"] == "nomic-embed-text"
 
 
 async def test_a_page_that_is_not_an_api_answer_is_an_llm_error_naming_base_url(
