@@ -41,6 +41,23 @@ class LlmError(LlmorchError):
     kind = "llm"
 
 
+class StructuredOutputError(LlmError):
+    """The model's answers never validated against the requested schema, retries included."""
+
+    kind = "structured_output"
+
+    def __init__(self, message: str, *, fields: list[str], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.fields = fields
+
+
+class SchemaError(LlmorchError):
+    """A schema the user gave (`--schema`, extract's `schema`) cannot be read or built."""
+
+    exit_code = 2  # a usage error, as Click reports bad options
+    kind = "schema"
+
+
 class RetrievalError(LlmorchError):
     """The vector store failed: missing collection, busy index, schema mismatch."""
 

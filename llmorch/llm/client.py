@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         ChatCompletionToolChoiceOptionParam,
         ChatCompletionToolParam,
     )
+    from openai.types.chat.completion_create_params import ResponseFormat
 
 # Local servers ignore the key, but the SDK insists on one.
 PLACEHOLDER_API_KEY = "not-needed"
@@ -54,6 +55,7 @@ class LlmClient:
         self.settings = settings
         self.base_url = settings.base_url.rstrip("/")
         self._model = settings.model
+        self._schema_in_json_object = False
         key = settings.api_key.get_secret_value() if settings.api_key is not None else None
         self._sdk = openai.AsyncOpenAI(
             api_key=key or PLACEHOLDER_API_KEY,
@@ -139,18 +141,38 @@ class LlmClient:
                 tool_choice=request.tool_choice,
                 response_format=omit
                 if response_format is None
-                else {
-                    "type": "json_schema",
-                    "json_schema": {
-                        "name": response_format.name,
-                        "schema": response_format.json_schema,
-                        "strict": response_format.strict,
-                    },
-                },
+                else self._response_format(response_format),
+            )
+        except openai.APIStatusError as exc:
+            from llmorch.llm.failures import rejects_json_schema
+
+            if response_format is None or self._schema_in_json_object:
+                await self._raise_with_models(exc, model)
+            if not rejects_json_schema(exc):
+                await self._raise_with_models(exc, model)
+            logger.info("{} wants the schema in a json_object response_format", self.base_url)
+            self._schema_in_json_object = True
+            return await self.complete(
+                messages,
+                tools=tools,
+                tool_choice=tool_choice,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                response_format=response_format,
             )
         except openai.OpenAIError as exc:
             await self._raise_with_models(exc, model)
         return _logged(_completion(response, self.base_url), started_at, len(request.messages))
+
+    def _response_format(self, fmt: JsonSchemaFormat) -> ResponseFormat:
+        """OpenAI's json_schema form; llama-cpp-python's server takes the schema in json_object."""
+        if self._schema_in_json_object:
+            llama_form: dict[str, object] = {"type": "json_object", "schema": fmt.json_schema}
+            return cast("ResponseFormat", llama_form)
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": fmt.name, "schema": fmt.json_schema, "strict": fmt.strict},
+        }
 
     async def stream(
         self,
