@@ -48,6 +48,9 @@ class LlmSettings(_Section):
     max_retries: int = Field(default=2, ge=0)
     temperature: float = Field(default=0.2, ge=0, le=2)
     max_tool_iterations: int = Field(default=6, ge=1)
+    context_length: int = Field(
+        default=4096, ge=512, description="Context window in tokens when the server does not say."
+    )
 
 
 class EmbeddingSettings(_Section):

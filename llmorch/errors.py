@@ -58,6 +58,13 @@ class SchemaError(LlmorchError):
     kind = "schema"
 
 
+class InputError(LlmorchError):
+    """A workflow's input is invalid or names what is not there (a missing file or folder)."""
+
+    exit_code = 2
+    kind = "input"
+
+
 class RetrievalError(LlmorchError):
     """The vector store failed: missing collection, busy index, schema mismatch."""
 
