@@ -48,10 +48,12 @@ async def extract(request: ExtractInput, ctx: WorkflowContext) -> ExtractOutput:
     return ExtractOutput(data=result.value.model_dump(mode="json"), attempts=result.attempts)
 
 
+PIPELINE = Pipeline.create(extract, context=WorkflowContext, name="extract")
+
 WORKFLOW = Workflow(
     name="extract",
     description="Extract JSON from text by a JSON Schema or a short field list.",
     input_model=ExtractInput,
     output_model=ExtractOutput,
-    pipeline=Pipeline.create(extract, context=WorkflowContext, name="extract"),
+    pipeline=PIPELINE,
 )
