@@ -42,12 +42,7 @@ SPEC = "task, day: str, urgent: bool"
 
 @pytest.fixture
 def env(tmp_path: Path, llama_server: LlamaServer) -> dict[str, str]:
-    llm = {
-        "base_url": llama_server.base_url,
-        "model": llama_server.model,
-        "temperature": 0.0,
-        "max_retries": 0,
-    }
+    llm = llama_server.settings().model_dump(mode="json", exclude_none=True)
     return indexed_vault_env(tmp_path, NOTES, llm)
 
 
