@@ -1,3 +1,8 @@
-"""The workflows that ship with llmorch, by module name; each module exposes `WORKFLOW`."""
+"""The workflows that ship with llmorch, each a module here exposing `WORKFLOW`."""
 
-BUILTIN_MODULES = ("research", "summarize", "digest", "extract")
+BUILTIN_MODULES: tuple[str, ...] = (
+    "llmorch.workflows.builtin.research",
+    "llmorch.workflows.builtin.summarize",
+    "llmorch.workflows.builtin.digest",
+    "llmorch.workflows.builtin.extract",
+)
