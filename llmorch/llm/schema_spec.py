@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -83,7 +84,7 @@ def _model_from_fields(text: str, name: str) -> type[BaseModel]:
             raise SchemaError(f"the field {field_name!r} is given twice")
         kind = _short_type(match["type"] or "str", field_name)
         fields[field_name] = (kind | None, None) if match["optional"] else (kind, ...)
-    return create_model(name, **fields)
+    return _create(name, fields)
 
 
 def _short_type(text: str, field_name: str) -> Any:
@@ -114,7 +115,7 @@ def _object_model(schema: dict[str, Any], name: str, where: str) -> type[BaseMod
             fields[prop] = (kind, info)
         else:
             fields[prop] = (kind | None, Field(default=None, description=sub.get("description")))
-    return create_model(_model_name(name, ""), **fields)
+    return _create(_model_name(name, ""), fields)
 
 
 def _json_type(schema: dict[str, Any], where: str, name: str) -> Any:
@@ -139,6 +140,14 @@ def _json_type(schema: dict[str, Any], where: str, name: str) -> Any:
 
 
 _SUPPORTED = ("object", "string", "integer", "number", "boolean", "array", "enum")
+
+
+def _create(name: str, fields: dict[str, Any]) -> type[BaseModel]:
+    # A user's field may be called `copy` or `schema`: shadowing BaseModel's attribute is harmless
+    # for a model that is only validated and dumped, so pydantic's warning would only be noise.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return create_model(name, **fields)
 
 
 def _model_name(parent: str, prop: str) -> str:

@@ -126,6 +126,13 @@ def test_inline_json_schema_and_a_schema_file_build_the_same_model(
             model.model_validate({"level": "medium"})
 
 
+def test_fields_named_like_model_attributes_are_plain_fields() -> None:
+    model = model_from_spec("schema: int, copy, json?: date")
+    assert model.model_validate({"schema": 1, "copy": "a"}).model_dump() == {
+        "schema": 1, "copy": "a", "json": None,
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
