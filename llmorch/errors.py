@@ -51,20 +51,6 @@ class StructuredOutputError(LlmError):
         self.fields = fields
 
 
-class SchemaError(LlmorchError):
-    """A schema the user gave (`--schema`, extract's `schema`) cannot be read or built."""
-
-    exit_code = 2  # a usage error, as Click reports bad options
-    kind = "schema"
-
-
-class InputError(LlmorchError):
-    """A workflow's input is invalid or names what is not there (a missing file or folder)."""
-
-    exit_code = 2
-    kind = "input"
-
-
 class RetrievalError(LlmorchError):
     """The vector store failed: missing collection, busy index, schema mismatch."""
 
@@ -87,6 +73,26 @@ class IngestError(LlmorchError):
     kind = "ingest"
 
 
+class UsageError(LlmorchError):
+    """The command was asked for something that cannot be: an unknown workflow, invalid input fields."""
+
+    exit_code = 2
+    kind = "usage"
+
+
+class SchemaError(UsageError):
+    """A schema the user gave (`--schema`, extract's `schema`) cannot be read or built."""
+
+    kind = "schema"
+
+
+class WorkflowError(LlmorchError):
+    """A workflow's own code failed unexpectedly (a bug in a user's or a package's workflow)."""
+
+    exit_code = 9
+    kind = "workflow"
+
+
 class InterruptedRunError(LlmorchError):
     """The user interrupted the run (Ctrl-C); 130 is the shell's convention for SIGINT."""
 
@@ -94,5 +100,5 @@ class InterruptedRunError(LlmorchError):
     kind = "interrupted"
 
 
-USAGE_EXIT_CODE = 2
+USAGE_EXIT_CODE = UsageError.exit_code
 """Typer/Click's exit code for bad usage; documented here so every exit code lives in one place."""

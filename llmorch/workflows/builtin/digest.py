@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from llmorch.errors import InputError
+from llmorch.errors import UsageError
 from llmorch.ingest.markdown import parse_note
 from llmorch.llm.messages import SystemMessage, UserMessage
 from llmorch.llm.stream import TextDelta
@@ -72,7 +72,7 @@ def window_start(since: str, now: datetime) -> datetime:
     """`now` less a window written as 30m, 12h, 1d or 1w."""
     match = _WINDOW.match(since)
     if match is None:
-        raise InputError(f"cannot read the window {since!r}", hint="write it as 30m, 12h, 1d or 1w")
+        raise UsageError(f"cannot read the window {since!r}", hint="write it as 30m, 12h, 1d or 1w")
     return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
@@ -135,13 +135,13 @@ def _roots(folder: str | None, ctx: WorkflowContext) -> list[Path]:
     roots = ctx.runtime.note_roots()
     if folder is None:
         if not roots:
-            raise InputError("no note folders are configured", hint="set ingest.paths")
+            raise UsageError("no note folders are configured", hint="set ingest.paths")
         return roots
     given = Path(folder).expanduser()
     for candidate in [given, *(root / given for root in roots if not given.is_absolute())]:
         if candidate.is_dir():
             return [candidate]
-    raise InputError(f"no folder at {folder}")
+    raise UsageError(f"no folder at {folder}")
 
 
 def _mtime(file: Path) -> float:

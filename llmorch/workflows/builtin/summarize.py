@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
 
-from llmorch.errors import InputError
+from llmorch.errors import UsageError
 from llmorch.ingest.chunking import chunk_markdown
 from llmorch.ingest.markdown import parse_note
 from llmorch.llm.messages import SystemMessage, UserMessage
@@ -100,7 +100,7 @@ async def load(request: SummarizeInput, ctx: WorkflowContext) -> list[Piece]:
         ]  # fmt: skip
         sources += ctx.sources.add(hits)
     if not sources:
-        raise InputError("there is nothing to summarise: the text or notes are empty")
+        raise UsageError("there is nothing to summarise: the text or notes are empty")
     texts = pack([passages_block([s]) for s in sources], budget)
     return [Piece(t, request.focus, budget) for t in texts]
 
@@ -162,7 +162,7 @@ def _documents(request: SummarizeInput, runtime: HasLlm) -> list[Document]:
     if found.is_dir():
         files = sorted(p for p in found.rglob("*") if p.suffix.lower() in NOTE_SUFFIXES)
         if len(files) > MAX_FILES:
-            raise InputError(f"{found} holds {len(files)} notes; summarise at most {MAX_FILES}")
+            raise UsageError(f"{found} holds {len(files)} notes; summarise at most {MAX_FILES}")
         return [_read(file, found) for file in files]
     return [_read(found, found.parent)]
 
@@ -176,14 +176,14 @@ def _resolve(path: str, runtime: HasLlm) -> Path:
     for candidate in candidates:
         if candidate.exists():
             return candidate
-    raise InputError(f"no note, folder or file at {path}")
+    raise UsageError(f"no note, folder or file at {path}")
 
 
 def _read(file: Path, root: Path) -> Document:
     try:
         text = file.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise InputError(f"cannot read {file}: {exc.strerror or exc}") from exc
+        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from exc
     note = parse_note(text, file.stem)
     return Document(file.relative_to(root).as_posix(), str(root), note.title, note.body)
 

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import context
+from workflow_kit import context
 
-from llmorch.errors import InputError, SchemaError, StructuredOutputError
+from llmorch.errors import SchemaError, StructuredOutputError, UsageError
 from llmorch.llm.testing import ModelCall, ScriptedModel
 from llmorch.workflows.builtin import digest, extract
 from llmorch.workflows.builtin.digest import DigestInput, DigestOutput
@@ -74,7 +74,7 @@ def test_digest_window_must_be_a_duration() -> None:
 
 async def test_digest_without_note_folders_is_an_input_error() -> None:
     ctx = context(ScriptedModel([]))
-    with pytest.raises(InputError, match="no note folders"):
+    with pytest.raises(UsageError, match="no note folders"):
         (await digest.PIPELINE.execute(DigestInput(), ctx)).unwrap()
 
 

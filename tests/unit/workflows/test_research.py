@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import NotesInMemory, context
+from workflow_kit import NotesInMemory, context
 
 from llmorch.llm.testing import ModelCall, ScriptedModel
 from llmorch.retrieval.hits import SearchHit, SearchRequest

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import context
+from workflow_kit import context
 
-from llmorch.errors import InputError
+from llmorch.errors import UsageError
 from llmorch.llm.model import ModelCapabilities
 from llmorch.llm.testing import ModelCall, ScriptedModel
 from llmorch.workflows.builtin import summarize
@@ -80,7 +80,7 @@ async def test_given_text_is_summarised_with_its_focus() -> None:
 
 
 async def test_a_missing_path_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="no note, folder or file at nowhere"):
+    with pytest.raises(UsageError, match="no note, folder or file at nowhere"):
         await run(ScriptedModel(cite_all), SummarizeInput(path="nowhere"))
 
 
