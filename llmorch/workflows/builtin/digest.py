@@ -179,4 +179,5 @@ WORKFLOW = Workflow(
     input_model=DigestInput,
     output_model=DigestOutput,
     pipeline=PIPELINE,
+    text_field="markdown",
 )

@@ -153,4 +153,5 @@ WORKFLOW = Workflow(
     input_model=ResearchInput,
     output_model=ResearchOutput,
     pipeline=PIPELINE,
+    text_field="report",
 )

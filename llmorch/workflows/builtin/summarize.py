@@ -200,4 +200,5 @@ WORKFLOW = Workflow(
     input_model=SummarizeInput,
     output_model=SummarizeOutput,
     pipeline=PIPELINE,
+    text_field="summary",
 )
