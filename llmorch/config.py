@@ -81,6 +81,9 @@ class LlmSettings(_Section):
     max_retries: int = Field(default=2, ge=0)
     temperature: float = Field(default=0.2, ge=0, le=2)
     max_tool_iterations: int = Field(default=6, ge=1)
+    context_length: int = Field(
+        default=4096, ge=512, description="Context window in tokens when the server does not say."
+    )
     fallback: list[str] = Field(
         default_factory=list[str],
         description="Profiles that answer, in order, when the model's server is down or failing.",

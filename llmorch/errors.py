@@ -46,6 +46,16 @@ class LlmUnavailableError(LlmError):
     a dropped connection, or an answer that is not an API. Fallback profiles answer these."""
 
 
+class StructuredOutputError(LlmError):
+    """The model's answers never validated against the requested schema, retries included."""
+
+    kind = "structured_output"
+
+    def __init__(self, message: str, *, fields: list[str], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.fields = fields
+
+
 class RetrievalError(LlmorchError):
     """The vector store failed: missing collection, busy index, schema mismatch."""
 
@@ -80,6 +90,12 @@ class UsageError(LlmorchError):
 
     exit_code = 2
     kind = "usage"
+
+
+class SchemaError(UsageError):
+    """A schema the user gave (`--schema`, extract's `schema`) cannot be read or built."""
+
+    kind = "schema"
 
 
 class WorkflowError(LlmorchError):

@@ -14,8 +14,11 @@ from llmorch.errors import LlmorchError
 from llmorch.workflows.modes import AskMode
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from llmorch.workflows.ask import AskRequest, AskResult, Delta
     from llmorch.workflows.runtime import Runtime
+    from llmorch.workflows.structured_answer import StructuredAnswer
 
 
 def ask(
@@ -50,11 +53,21 @@ def ask(
             "as JSON.",
         ),
     ] = False,
+    schema: Annotated[
+        str | None,
+        typer.Option(
+            "--schema",
+            metavar="SPEC",
+            help="Answer as JSON that validates against SPEC: a JSON Schema file, inline JSON, "
+            'or fields like "title, due: date, priority: int" (rag mode).',
+        ),
+    ] = None,
 ) -> None:
     r"""Answer a question from your notes, citing them as \[n].
 
     Examples: llmorch ask -q "when do backups run?" ·
-    echo "summarise my notes on restic" | llmorch ask --json
+    echo "summarise my notes on restic" | llmorch ask --json ·
+    llmorch ask -q "what is due?" --schema "task, due: date"
     """
     import asyncio
 
@@ -64,6 +77,13 @@ def ask(
     text = _read_query(query)
     settings = ctx.ensure_object(AppState).settings
     request = AskRequest(query=text, mode=mode, tags=split_tags(tags), limit=limit)
+    if schema is not None:
+        if mode != "rag":
+            raise typer.BadParameter("--schema answers in rag mode only", param_hint="'--mode'")
+        _ask_structured(
+            Runtime(settings, model=model, collection=collection), request, schema, as_json
+        )
+        return
     view = None if as_json else render.AnswerView(show_thinking=show_thinking)
     if view is not None:
         view.waiting()
@@ -83,6 +103,31 @@ def ask(
     render.sources(result.sources)
     if note := status_note(result):
         render.status(f"note: {note}")
+
+
+def _ask_structured(runtime: Runtime, request: AskRequest, spec: str, as_json: bool) -> None:
+    """Print the answer as JSON validating against `spec`; with --json, inside the full record."""
+    import asyncio
+
+    from llmorch.llm.schema_spec import model_from_spec
+
+    shape = model_from_spec(spec)  # an invalid schema stops here, before any model call
+    result = asyncio.run(_run_structured(runtime, request, shape))
+    if as_json:
+        render.print_json({**result.model_dump(mode="json"), "exit_code": 0})
+    else:
+        render.print_json(result.answer)
+
+
+async def _run_structured(
+    runtime: Runtime, request: AskRequest, shape: type[BaseModel]
+) -> StructuredAnswer:
+    from llmorch.workflows.ask import AskContext
+    from llmorch.workflows.structured_answer import run_structured_ask
+
+    async with runtime:
+        context = AskContext(runtime=runtime, knowledge=runtime, stream=False)
+        return await run_structured_ask(request, shape, context)
 
 
 async def _run(

@@ -80,6 +80,12 @@ def _body_text(body: object) -> str | None:
     return None
 
 
+def rejects_json_schema(exc: openai.APIStatusError) -> bool:
+    """llama-cpp-python's server refuses `{"type": "json_schema"}` (with a 500) and names the
+    types it takes; it constrains decoding to a schema given inside `{"type": "json_object"}`."""
+    return exc.status_code in (400, 422, 500) and "json_object" in server_message(exc)
+
+
 def is_unknown_model(exc: openai.APIStatusError) -> bool:
     if exc.status_code not in (400, 404):
         return False

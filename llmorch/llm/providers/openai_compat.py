@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         ChatCompletionToolChoiceOptionParam,
         ChatCompletionToolParam,
     )
+    from openai.types.chat.completion_create_params import ResponseFormat
 
 # Local servers ignore the key, but the SDK insists on one.
 PLACEHOLDER_API_KEY = "not-needed"
@@ -89,6 +90,7 @@ class OpenAICompatModel(ReportingModel):
         self._temperature = temperature
         self._overrides = capabilities or ModelCapabilities()
         self._capabilities: ModelCapabilities | None = None
+        self._schema_in_json_object = False
         http_client = http_client or _refused_fast_client()
         http_client.event_hooks["response"].append(_not_retried_when_final)
         self._sdk = openai.AsyncOpenAI(
@@ -187,18 +189,38 @@ class OpenAICompatModel(ReportingModel):
                 tool_choice=request.tool_choice,
                 response_format=omit
                 if response_format is None
-                else {
-                    "type": "json_schema",
-                    "json_schema": {
-                        "name": response_format.name,
-                        "schema": response_format.json_schema,
-                        "strict": response_format.strict,
-                    },
-                },
+                else self._response_format(response_format),
+            )
+        except openai.APIStatusError as exc:
+            from llmorch.llm.failures import rejects_json_schema
+
+            if response_format is None or self._schema_in_json_object:
+                await self._raise_with_models(exc, model)
+            if not rejects_json_schema(exc):
+                await self._raise_with_models(exc, model)
+            logger.info("{} wants the schema in a json_object response_format", self.base_url)
+            self._schema_in_json_object = True
+            return await self._complete(
+                messages,
+                tools=tools,
+                tool_choice=tool_choice,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                response_format=response_format,
             )
         except openai.OpenAIError as exc:
             await self._raise_with_models(exc, model)
         return _logged(_completion(response, self.base_url), started_at, len(request.messages))
+
+    def _response_format(self, fmt: JsonSchemaFormat) -> ResponseFormat:
+        """OpenAI's json_schema form; llama-cpp-python's server takes the schema in json_object."""
+        if self._schema_in_json_object:
+            llama_form: dict[str, object] = {"type": "json_object", "schema": fmt.json_schema}
+            return cast("ResponseFormat", llama_form)
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": fmt.name, "schema": fmt.json_schema, "strict": fmt.strict},
+        }
 
     async def _stream(
         self,

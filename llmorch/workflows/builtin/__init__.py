@@ -7,4 +7,8 @@ alike; a module is imported only when a command needs the workflows.
 BUILTIN_MODULES: tuple[str, ...] = (
     "llmorch.workflows.builtin.qa",
     "llmorch.workflows.builtin.agent",
+    "llmorch.workflows.builtin.research",
+    "llmorch.workflows.builtin.summarize",
+    "llmorch.workflows.builtin.digest",
+    "llmorch.workflows.builtin.extract",
 )

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from loguru import logger
 from typer.testing import CliRunner, Result
+from workflow_kit import NotesInMemory
 
 from llmorch.cli.app import app
 from llmorch.workflows.registry import USER_MODULE_PREFIX
@@ -53,3 +54,8 @@ class Cli:
 @pytest.fixture
 def cli(config: Path) -> Cli:
     return Cli(config)
+
+
+@pytest.fixture
+def notes() -> NotesInMemory:
+    return NotesInMemory()
