@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from llmorch.cli import render
-from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, split_tags
+from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption, split_tags
 from llmorch.cli.state import AppState
 from llmorch.errors import LlmorchError
 
@@ -48,6 +48,7 @@ def ask(
             help="Print answer, sources, tool calls, usage, timings, trace_id and status as JSON.",
         ),
     ] = False,
+    yes: YesOption = False,
 ) -> None:
     r"""Answer a question from your notes, citing them as \[n].
 
@@ -56,6 +57,7 @@ def ask(
     """
     import asyncio
 
+    from llmorch.cli.approval import terminal_approver
     from llmorch.workflows.ask import AskRequest, status_note
     from llmorch.workflows.runtime import Runtime
 
@@ -66,7 +68,13 @@ def ask(
     if view is not None:
         view.waiting()
     try:
-        runtime = Runtime(settings, model=model, collection=collection)
+        runtime = Runtime(
+            settings,
+            model=model,
+            collection=collection,
+            ask_approval=terminal_approver(None if view is None else view.pause),
+            assume_yes=yes,
+        )
         result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
     except (LlmorchError, KeyboardInterrupt) as exc:
         if as_json:

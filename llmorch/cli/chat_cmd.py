@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 
 from llmorch.cli import render
-from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, split_tags
+from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption, split_tags
 from llmorch.cli.state import AppState
 
 
@@ -27,6 +27,7 @@ def chat(
     show_thinking: Annotated[
         bool, typer.Option("--show-thinking", help="Show the model's reasoning.")
     ] = False,
+    yes: YesOption = False,
 ) -> None:
     """Chat with your notes: follow-up questions keep the conversation's context.
 
@@ -41,6 +42,7 @@ def chat(
             "chat needs a terminal; for a question from a pipe or a script use `llmorch ask`",
             param_hint="stdin",
         )
+    from llmorch.cli.approval import terminal_approver
     from llmorch.cli.repl import Repl
     from llmorch.workflows.chat import ChatSession, SessionStore
     from llmorch.workflows.runtime import Runtime
@@ -59,6 +61,8 @@ def chat(
             settings,
             model=model or (saved.model if saved else None),
             collection=collection or (saved.collection if saved else None),
+            ask_approval=terminal_approver(),
+            assume_yes=yes,
         )
         async with runtime:
             session = ChatSession(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,6 +132,10 @@ class AnswerView:
         if console.is_terminal and self._spinner is None:
             self._spinner = console.status("waiting for the model…", spinner="dots")
             self._spinner.start()
+
+    def pause(self) -> None:
+        """Stop the spinner so a question (tool approval) can be asked on the terminal."""
+        self._stop_waiting()
 
     def _stop_waiting(self) -> None:
         # Rich allows one live display at a time: the spinner goes before the answer's starts.
@@ -310,3 +315,15 @@ def tools_table(definitions: list[ToolDefinition]) -> None:
         args = ", ".join(name if name in required else f"[{name}]" for name in props)
         table.add_row(d.name, escape(args), escape(d.description))
     out().print(table)
+
+
+def approval_question(name: str, arguments: Mapping[str, Any]) -> str:
+    """Asks on the terminal whether a tool may run; returns what the user typed (stdin)."""
+    brief = json.dumps(dict(arguments), ensure_ascii=False)
+    if len(brief) > 300:
+        brief = brief[:300] + "…"
+    console = err()
+    console.print(
+        f"[bold yellow]allow[/] [cyan]{escape(name)}[/] {escape(brief)}?", highlight=False
+    )
+    return console.input("[y]es / [n]o / [a]lways for this tool in this session: ")
