@@ -15,6 +15,7 @@ from llmorch.cli import (
     chat_cmd,
     config_cmd,
     ingest_cmd,
+    mcp_cmd,
     render,
     search_cmd,
     tools_cmd,
@@ -61,6 +62,7 @@ app.command("ask")(ask_cmd.ask)
 app.command("chat")(chat_cmd.chat)
 app.command("search")(search_cmd.search)
 app.command("ingest")(ingest_cmd.ingest)
+app.command("mcp")(mcp_cmd.mcp)
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
 
