@@ -25,6 +25,7 @@ from llmorch.tools.base import Tool
 
 if TYPE_CHECKING:
     import mcp_types
+    from anyio import CancelScope
     from mcp import ClientSession
 
     from llmorch.config import McpServerSettings
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 MAX_TOOL_NAME = 64
 """OpenAI's limit on a function name; llama.cpp and most local servers keep to it too."""
 _STDERR_TAIL_CHARS = 600
-_STOP_TIMEOUT_S = 8.0
 
 
 class _AnyArguments(BaseModel):
@@ -64,7 +64,7 @@ class McpServer:
             tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"),  # noqa: SIM115 (closed in stop)
         )
         self._ready: asyncio.Future[list[mcp_types.Tool]] | None = None
-        self._stop = asyncio.Event()
+        self._scope = _cancel_scope()
         self._task: asyncio.Task[None] | None = None
         self._ended: str | None = None
 
@@ -73,43 +73,48 @@ class McpServer:
         self._ready = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._hold(), name=f"mcp server {self.name}")
         try:
-            async with asyncio.timeout(self.settings.start_timeout_s):
-                listed = await asyncio.shield(self._ready)
+            listed = await asyncio.shield(self._ready)
         except TimeoutError:
-            await self.stop()
             raise self._failure(
                 f"did not answer within {self.settings.start_timeout_s:g}s of starting"
             ) from None
         except Exception as exc:
-            await self.stop()
             raise self._failure(f"failed to start: {_describe(exc)}") from exc
         return [self._tool(t) for t in listed]
 
     async def _hold(self) -> None:
+        """Open the session and keep it until `stop` cancels the scope. Timeouts and stopping use
+        anyio's own cancellation: the SDK's scopes then unwind in order, process shutdown included."""
+        import anyio
         from mcp import ClientSession
 
         assert self._ready is not None
         try:
-            async with AsyncExitStack() as stack:
-                read, write = await stack.enter_async_context(self._transport())
-                session = await stack.enter_async_context(ClientSession(read, write))
-                await session.initialize()
-                listed = await _all_tools(session)
-                self._session = session
-                self._ready.set_result(listed)
-                await self._stop.wait()
-        except BaseException as exc:
+            with self._scope:
+                async with AsyncExitStack() as stack:
+                    read, write = await stack.enter_async_context(self._transport())
+                    session = await stack.enter_async_context(ClientSession(read, write))
+                    try:
+                        with anyio.fail_after(self.settings.start_timeout_s):
+                            await session.initialize()
+                            listed = await _all_tools(session)
+                    except Exception as exc:
+                        # Tell `start` now; shutting the process down may take a few seconds more.
+                        self._ready.set_exception(exc)
+                        raise
+                    self._session = session
+                    self._ready.set_result(listed)
+                    await anyio.sleep_forever()
+        except Exception as exc:
             self._ended = _describe(exc)
             if not self._ready.done():
-                self._ready.set_exception(
-                    exc if isinstance(exc, Exception) else ToolError("stopped")
-                )
-            if not isinstance(exc, Exception):
-                raise
+                self._ready.set_exception(exc)
             logger.debug("mcp server {} ended: {}", self.name, self._ended)
         finally:
             self._session = None
             self._ended = self._ended or "stopped"
+            if not self._ready.done():
+                self._ready.set_exception(ToolError("stopped before it started"))
 
     def _transport(self) -> AbstractAsyncContextManager[Any]:
         settings = self.settings
@@ -167,7 +172,10 @@ class McpServer:
         except TimeoutError:
             raise self._failure(f"did not answer {remote} within {limit:g}s") from None
         except Exception as exc:
-            raise self._failure(f"failed during {remote}: {_describe(exc)}") from exc
+            # The transport is gone (the process died, the connection closed): later calls say so
+            # at once instead of trying a dead session again.
+            self._session, self._ended = None, _describe(exc)
+            raise self._failure(f"failed during {remote}: {self._ended}") from exc
         if result.is_error:
             raise ToolError(f"{remote} on MCP server {self.name} failed: {_content_text(result)}")
         return _content_value(result)
@@ -187,15 +195,12 @@ class McpServer:
         return " ⏎ ".join(text.strip().splitlines())[-_STDERR_TAIL_CHARS:]
 
     async def stop(self) -> None:
-        """Close the session (stdin closed, then terminate, then kill: the SDK's bounded steps)."""
-        self._stop.set()
+        """Close the session: stdin closed, then terminate, then kill (the SDK's bounded steps)."""
+        self._scope.cancel()
         task, self._task = self._task, None
-        if task is not None and not task.done():
+        if task is not None:
             try:
-                async with asyncio.timeout(_STOP_TIMEOUT_S):
-                    await asyncio.shield(task)
-            except TimeoutError:
-                task.cancel()
+                await task
             except Exception as exc:
                 logger.debug("mcp server {} stopped with {}", self.name, _describe(exc))
         self._stderr.close()
@@ -226,6 +231,12 @@ class McpToolset:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(server.stop() for server in self._servers))
+
+
+def _cancel_scope() -> CancelScope:
+    from anyio import CancelScope
+
+    return CancelScope()
 
 
 async def _all_tools(session: ClientSession) -> list[mcp_types.Tool]:
