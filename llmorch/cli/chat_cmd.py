@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
 from llmorch.cli import render
 from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption, split_tags
 from llmorch.cli.state import AppState
+from llmorch.workflows.modes import AskMode
 
 
 def chat(
     ctx: typer.Context,
     mode: Annotated[
-        Literal["rag", "agent"] | None,
+        AskMode | None,
         typer.Option("--mode", help="rag (default) or agent; see `llmorch ask --help`."),
     ] = None,
     model: ModelOption = None,

@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from llmorch.errors import ConfigError, LlmError
 from llmorch.llm.messages import Message
-from llmorch.workflows.ask import AskContext, AskMode, AskRequest, AskResult, OnDelta, run_ask
+from llmorch.workflows.ask import AskRequest, AskResult, OnDelta
+from llmorch.workflows.asking import run_ask
 from llmorch.workflows.citations import Source
+from llmorch.workflows.modes import AskMode
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -122,15 +124,15 @@ class ChatSession:
             limit=self.limit,
             history=self.messages[-HISTORY_MESSAGES:],
         )
-        context = AskContext(
-            runtime=self.runtime,
-            knowledge=self.runtime,
-            on_delta=on_delta,
-            on_status=on_status,
-            stream=stream,
-        )
         try:
-            result = await run_ask(request, context)
+            result = await run_ask(
+                request,
+                self.runtime,
+                trigger="chat",
+                on_delta=on_delta,
+                on_status=on_status,
+                stream=stream,
+            )
         finally:
             await self.runtime.release_knowledge()
         self.state.messages.extend(result.turn)

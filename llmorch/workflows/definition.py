@@ -45,6 +45,10 @@ class HasLlm(Protocol):
     async def tool_registry(self, knowledge: KnowledgeSearch | None = None) -> ToolRegistry: ...
 
 
+class WorkflowRuntime(HasLlm, KnowledgeSearch, Protocol):
+    """What a workflow runs against: the model, the settings and the notes (the Runtime is one)."""
+
+
 @dataclass
 class WorkflowContext:
     """What a workflow's steps read: the model, the notes, where streamed text and progress go,
@@ -60,7 +64,11 @@ class WorkflowContext:
 
 @dataclass(frozen=True)
 class Workflow(Generic[In, Out]):
-    """A named, typed pipeline. `source` says where it came from ('builtin', a file, a package)."""
+    """A named, typed pipeline. `source` says where it came from ('builtin', a file, a package).
+
+    `text_field` names the output field `llmorch run` prints as text on a terminal (an answer, a
+    report); without it the output is printed as JSON.
+    """
 
     name: str
     description: str
@@ -68,6 +76,7 @@ class Workflow(Generic[In, Out]):
     output_model: type[Out]
     pipeline: Pipeline[In, Out, WorkflowContext]
     source: str = "builtin"
+    text_field: str | None = None
 
     def definition_hash(self) -> str:
         """Changes when the name, schemas or steps change: run records tell versions apart."""
@@ -77,6 +86,7 @@ class Workflow(Generic[In, Out]):
             repr(self.input_model.model_json_schema()),
             repr(self.output_model.model_json_schema()),
             self.pipeline.name,
+            *self.pipeline.step_names,
         ):
             digest.update(part.encode())
         return digest.hexdigest()[:16]
