@@ -19,6 +19,8 @@ ps: {
     ps.filelock
     ps.starlette
     ps.uvicorn
+    ps.mcp
+    ps.jsonschema
   ];
   test = [
     ps.pytest

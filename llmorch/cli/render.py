@@ -328,6 +328,8 @@ def approval_question(name: str, arguments: Mapping[str, Any]) -> str:
         f"[bold yellow]allow[/] [cyan]{escape(name)}[/] {escape(brief)}?", highlight=False
     )
     return console.input("[y]es / [n]o / [a]lways for this tool in this session: ")
+
+
 def workflows_table(workflows: list[AnyWorkflow], broken: list[BrokenWorkflow]) -> None:
     table = Table(expand=False)
     table.add_column("workflow", style="cyan", no_wrap=True)

@@ -50,6 +50,8 @@ let
     "filelock"
     "starlette"
     "uvicorn"
+    "mcp"
+    "jsonschema"
     "pytest"
     "pytest-asyncio"
     "pexpect"
