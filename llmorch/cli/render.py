@@ -327,7 +327,9 @@ def approval_question(name: str, arguments: Mapping[str, Any]) -> str:
     console.print(
         f"[bold yellow]allow[/] [cyan]{escape(name)}[/] {escape(brief)}?", highlight=False
     )
-    return console.input("[y]es / [n]o / [a]lways for this tool in this session: ")
+    from rich.text import Text
+
+    return console.input(Text("[y]es / [n]o / [a]lways for this tool in this session: "))
 
 
 def workflows_table(workflows: list[AnyWorkflow], broken: list[BrokenWorkflow]) -> None:

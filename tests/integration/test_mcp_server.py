@@ -65,6 +65,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_started(server: Any, timeout_s: float = 30) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+
+
 @asynccontextmanager
 async def http_session(env: dict[str, str]) -> AsyncIterator[Any]:
     """http_app under uvicorn in a thread, the SDK's streamable-HTTP client against it."""
@@ -83,8 +92,7 @@ async def http_session(env: dict[str, str]) -> AsyncIterator[Any]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        while not server.started:
-            await asyncio.sleep(0.05)
+        await asyncio.to_thread(wait_until_started, server)
         url = f"http://127.0.0.1:{port}/mcp"
         async with streamable_http_client(url) as (read, write), ClientSession(read, write) as s:
             await s.initialize()
