@@ -206,6 +206,42 @@ class ToolSettings(_Section):
         default_factory=list[Path],
         description="Folders read_note may read; unset means ingest.paths.",
     )
+    require_approval: list[str] | None = Field(
+        default=None,
+        description="Tool-name patterns that ask before running; unset means every MCP tool "
+        "not annotated read-only.",
+    )
+    allow: list[str] = Field(
+        default_factory=list[str],
+        description="Tool-name patterns that run without asking, as `--yes` does for all.",
+    )
+
+
+class McpServerSettings(_Section):
+    """One MCP server: a command llmorch starts (stdio) or a URL it connects to (streamable HTTP)."""
+
+    command: str | None = None
+    args: list[str] = Field(default_factory=list[str])
+    env: dict[str, str] = Field(default_factory=dict[str, str])
+    cwd: UserPath | None = None
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict[str, str])
+    headers_from_env: dict[str, str] = Field(
+        default_factory=dict[str, str],
+        description="Header name -> environment variable holding its value (tokens stay out of the file).",
+    )
+    start_timeout_s: float = Field(default=20.0, gt=0)
+    call_timeout_s: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerSettings:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give either command (stdio) or url (streamable HTTP)")
+        return self
+
+
+class McpSettings(_Section):
+    servers: dict[str, McpServerSettings] = Field(default_factory=dict[str, McpServerSettings])
 
 
 class WorkflowSettings(_Section):
@@ -294,6 +330,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
     workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     runs: RunsSettings = Field(default_factory=RunsSettings)
@@ -330,6 +367,8 @@ class Settings(BaseSettings):
             secrets.append(self.embedding.api_key)
             urls.append(self.embedding.base_url)
         values = [s.get_secret_value() for s in secrets if s is not None]
+        for server in self.mcp.servers.values():
+            values += [v for var in server.headers_from_env.values() if (v := os.environ.get(var))]
         for profile in self.models.values():
             urls.append(profile.base_url)
             # An unreadable key is reported when the profile is used; redaction cannot use it.

@@ -21,6 +21,8 @@ ps: {
     ps.filelock
     ps.starlette
     ps.uvicorn
+    ps.mcp
+    ps.jsonschema
   ];
   test = [
     ps.pytest

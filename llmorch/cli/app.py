@@ -15,6 +15,7 @@ from llmorch.cli import (
     chat_cmd,
     config_cmd,
     ingest_cmd,
+    mcp_cmd,
     models_cmd,
     render,
     run_cmd,
@@ -66,6 +67,7 @@ app.command("ask")(ask_cmd.ask)
 app.command("chat")(chat_cmd.chat)
 app.command("search")(search_cmd.search)
 app.command("ingest")(ingest_cmd.ingest)
+app.command("mcp")(mcp_cmd.mcp)
 app.command("models")(models_cmd.models)
 app.command("run")(run_cmd.run)
 app.add_typer(workflows_cmd.app, name="workflows")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from llmorch.cli import render
-from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, split_tags
+from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption, split_tags
 from llmorch.cli.state import AppState
 from llmorch.errors import LlmorchError
 from llmorch.workflows.modes import AskMode
@@ -62,6 +62,7 @@ def ask(
             'or fields like "title, due: date, priority: int" (rag mode).',
         ),
     ] = None,
+    yes: YesOption = False,
 ) -> None:
     r"""Answer a question from your notes, citing them as \[n].
 
@@ -71,6 +72,7 @@ def ask(
     """
     import asyncio
 
+    from llmorch.cli.approval import terminal_approver
     from llmorch.workflows.ask import AskRequest, status_note
     from llmorch.workflows.runtime import Runtime
 
@@ -88,7 +90,14 @@ def ask(
     if view is not None:
         view.waiting()
     try:
-        runtime = Runtime(settings, model=model, collection=collection, on_note=render.note)
+        runtime = Runtime(
+            settings,
+            model=model,
+            collection=collection,
+            on_note=render.note,
+            ask_approval=terminal_approver(None if view is None else view.pause),
+            assume_yes=yes,
+        )
         result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
     except (LlmorchError, KeyboardInterrupt) as exc:
         if as_json:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from llmorch.cli import render
-from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, split_tags
+from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption, split_tags
 from llmorch.cli.state import AppState
 from llmorch.workflows.modes import AskMode
 
@@ -28,6 +28,7 @@ def chat(
     show_thinking: Annotated[
         bool, typer.Option("--show-thinking", help="Show the model's reasoning.")
     ] = False,
+    yes: YesOption = False,
 ) -> None:
     """Chat with your notes: follow-up questions keep the conversation's context.
 
@@ -42,6 +43,7 @@ def chat(
             "chat needs a terminal; for a question from a pipe or a script use `llmorch ask`",
             param_hint="stdin",
         )
+    from llmorch.cli.approval import terminal_approver
     from llmorch.cli.repl import Repl
     from llmorch.workflows.chat import ChatSession, SessionStore
     from llmorch.workflows.runtime import Runtime
@@ -61,6 +63,8 @@ def chat(
             model=model or (saved.model if saved else None),
             collection=collection or (saved.collection if saved else None),
             on_note=render.note,
+            ask_approval=terminal_approver(),
+            assume_yes=yes,
         )
         async with runtime:
             session = ChatSession(

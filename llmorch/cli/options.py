@@ -33,6 +33,14 @@ TagsOption = Annotated[
         "--tags", "-t", help="Only notes with one of these tags (repeat or comma-separate)."
     ),
 ]
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Run tools that need approval without asking (see tools.require_approval).",
+    ),
+]
 ModelOption = Annotated[
     str | None, typer.Option("--model", "-m", help="Model name (default: llm.model).")
 ]

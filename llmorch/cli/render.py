@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -157,6 +157,10 @@ class AnswerView:
         if console.is_terminal and self._spinner is None:
             self._spinner = console.status("waiting for the model…", spinner="dots")
             self._spinner.start()
+
+    def pause(self) -> None:
+        """Stop the spinner so a question (tool approval) can be asked on the terminal."""
+        self._stop_waiting()
 
     def _stop_waiting(self) -> None:
         # Rich allows one live display at a time: the spinner goes before the answer's starts.
@@ -378,6 +382,20 @@ def profiles_table(checks: list[ProfileHealth]) -> None:
         latency = "" if c.latency_ms is None else f"{c.latency_ms:.0f}"
         table.add_row(c.name, c.provider, status, latency, escape(listed), told)
     out().print(table)
+
+
+def approval_question(name: str, arguments: Mapping[str, Any]) -> str:
+    """Asks on the terminal whether a tool may run; returns what the user typed (stdin)."""
+    brief = json.dumps(dict(arguments), ensure_ascii=False)
+    if len(brief) > 300:
+        brief = brief[:300] + "…"
+    console = err()
+    console.print(
+        f"[bold yellow]allow[/] [cyan]{escape(name)}[/] {escape(brief)}?", highlight=False
+    )
+    from rich.text import Text
+
+    return console.input(Text("[y]es / [n]o / [a]lways for this tool in this session: "))
 
 
 def workflows_table(workflows: list[AnyWorkflow], broken: list[BrokenWorkflow]) -> None:

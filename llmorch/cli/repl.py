@@ -152,10 +152,7 @@ class Repl:
         return True
 
     async def _tools(self, _: str) -> bool:
-        from llmorch.tools.defaults import build_default_registry
-
-        runtime = self.session.runtime
-        registry = build_default_registry(runtime.settings, runtime, note_roots=runtime.note_roots)
+        registry = await self.session.runtime.tool_registry()
         render.tools_table(registry.definitions())
         return True
 

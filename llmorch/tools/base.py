@@ -1,7 +1,9 @@
 """`Tool`, the `@tool` decorator that builds one from a typed function, and `ToolRegistry`.
 
-A tool's JSON Schema comes from its signature and docstring, never written by hand; running a
-tool validates the arguments, bounds its time and caps the size of what goes back to the model.
+A tool's JSON Schema comes from its signature and docstring, never written by hand — except for
+tools from elsewhere (MCP servers), whose schema is given and validated as it is. Running a tool
+validates the arguments, asks for approval where required, bounds its time and caps the size of
+what goes back to the model.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, get_type_hints, overload
+from typing import TYPE_CHECKING, Any, get_type_hints, overload
 
 from pydantic import BaseModel, ValidationError, create_model
 
@@ -21,6 +23,9 @@ from llmorch.errors import LlmorchError, ToolError
 from llmorch.logging import logger
 from llmorch.runs.observer import ToolCallRecord
 from llmorch.tools.definition import ToolDefinition
+
+if TYPE_CHECKING:
+    from llmorch.tools.approval import ApprovalGate
 
 ToolFunction = Callable[..., Awaitable[Any]] | Callable[..., Any]
 
@@ -31,24 +36,39 @@ _ARG_LINE = re.compile(r"^\s+(\w+)\s*(?:\([^)]*\))?:\s*(.+)$")
 
 @dataclass(frozen=True, slots=True)
 class Tool:
-    """A callable the model can use: its arguments are a pydantic model, its result any value."""
+    """A callable the model can use: its arguments are a pydantic model, its result any value.
+
+    A tool with an `input_schema` (from an MCP server) is described and validated by that schema
+    as given, and its function receives the arguments as one dict.
+    """
 
     name: str
     description: str
     args_model: type[BaseModel]
     function: ToolFunction
     timeout_s: float | None = None
+    input_schema: dict[str, Any] | None = None
+    read_only: bool = False
+    origin: str = "llmorch"
 
     def definition(self) -> ToolDefinition:
-        return ToolDefinition(
-            name=self.name, description=self.description, parameters=_schema(self.args_model)
+        parameters = (
+            self.input_schema if self.input_schema is not None else _schema(self.args_model)
         )
+        return ToolDefinition(name=self.name, description=self.description, parameters=parameters)
 
     def validate(self, arguments: Mapping[str, Any]) -> BaseModel:
+        """The arguments checked against the tool's schema; a ValidationError or ToolError if not."""
+        if self.input_schema is not None:
+            from llmorch.tools.given_schema import check_against_schema
+
+            check_against_schema(self.name, self.input_schema, arguments)
         return self.args_model.model_validate(dict(arguments))
 
     async def invoke(self, args: BaseModel) -> Any:
         """Call the function with validated arguments; sync functions run in a worker thread."""
+        if self.input_schema is not None:
+            return await self.function(args.model_dump())
         kwargs = {name: getattr(args, name) for name in type(args).model_fields}
         if inspect.iscoroutinefunction(self.function):
             return await self.function(**kwargs)
@@ -61,7 +81,7 @@ def tool(function: ToolFunction, /) -> Tool: ...
 
 @overload
 def tool(
-    *, name: str | None = None, timeout_s: float | None = None
+    *, name: str | None = None, timeout_s: float | None = None, read_only: bool = False
 ) -> Callable[[ToolFunction], Tool]: ...
 
 
@@ -71,9 +91,11 @@ def tool(
     *,
     name: str | None = None,
     timeout_s: float | None = None,
+    read_only: bool = False,
 ) -> Tool | Callable[[ToolFunction], Tool]:
     """Build a Tool from a typed function: parameters become the arguments model, the docstring
-    (up to its first section) the description, and its `Args:` lines the argument descriptions."""
+    (up to its first section) the description, and its `Args:` lines the argument descriptions.
+    `read_only` says it changes nothing (MCP clients and the approval gate read it)."""
 
     def build(fn: ToolFunction) -> Tool:
         tool_name = name or fn.__name__
@@ -86,6 +108,7 @@ def tool(
             args_model=_arguments_model(fn, tool_name, arg_docs),
             function=fn,
             timeout_s=timeout_s,
+            read_only=read_only,
         )
 
     return build if function is None else build(function)
@@ -179,10 +202,18 @@ class ToolRegistry:
     """Tools by name. Names are unique: a second tool with a taken name is refused."""
 
     def __init__(
-        self, tools: Iterable[Tool] = (), *, timeout_s: float = 30.0, max_result_chars: int = 8000
+        self,
+        tools: Iterable[Tool] = (),
+        *,
+        timeout_s: float = 30.0,
+        max_result_chars: int = 8000,
+        approval: ApprovalGate | None = None,
     ) -> None:
         self.timeout_s = timeout_s
         self.max_result_chars = max_result_chars
+        self.approval = approval
+        self.unavailable: dict[str, str] = {}
+        """Sources whose tools could not be loaded (an MCP server that failed), with the reason."""
         self._tools: dict[str, Tool] = {}
         for t in tools:
             self.register(t)
@@ -196,8 +227,13 @@ class ToolRegistry:
     def get(self, name: str) -> Tool:
         found = self._tools.get(name)
         if found is None:
-            raise ToolError(f"unknown tool {name!r}; available: {', '.join(self._tools) or 'none'}")
+            raise ToolError(self._unknown(name))
         return found
+
+    def _unknown(self, name: str) -> str:
+        message = f"unknown tool {name!r}; available tools: {', '.join(self._tools) or 'none'}"
+        down = "; ".join(f"{source}: {why}" for source, why in self.unavailable.items())
+        return f"{message} (unavailable: {down})" if down else message
 
     def __contains__(self, name: object) -> bool:
         return name in self._tools
@@ -232,11 +268,15 @@ class ToolRegistry:
 
         found = self._tools.get(name)
         if found is None:
-            return failed(f"unknown tool {name!r}; available tools: {', '.join(self._tools)}")
+            return failed(self._unknown(name))
         try:
             validated = found.validate(args)
         except ValidationError as exc:
             return failed(f"invalid arguments for {name}: {describe_validation_error(exc)}")
+        except ToolError as exc:
+            return failed(str(exc))
+        if self.approval is not None and (refusal := await self.approval.refusal(found, args)):
+            return failed(refusal)
         limit = found.timeout_s or self.timeout_s
         try:
             async with asyncio.timeout(limit):

@@ -29,7 +29,7 @@ def _tag_list(value: object) -> object:
 def knowledge_tool(knowledge: KnowledgeSearch, *, default_limit: int = 6) -> Tool:
     """The search tool bound to one KnowledgeSearch (the real index, or a test double)."""
 
-    @tool
+    @tool(read_only=True)
     async def search_knowledge_base(
         query: Annotated[str, Field(min_length=1)],
         limit: Annotated[int, Field(ge=1, le=20)] = default_limit,

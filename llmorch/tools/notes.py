@@ -115,7 +115,7 @@ def read_note_tool(
     are notes, as it does for ingest."""
     roots_of: Callable[[], Sequence[Path]] = roots if callable(roots) else lambda: tuple(roots)
 
-    @tool
+    @tool(read_only=True)
     def read_note(path: Annotated[str, Field(min_length=1)]) -> str:
         """Read one note in full, by the path a search result gave as its source.
 

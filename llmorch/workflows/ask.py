@@ -216,7 +216,6 @@ class _RecordingSearch:
 async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
     """Let the model search (and read notes) through the tool loop until it answers."""
     from llmorch.llm.loop import ToolLoop, ToolStarted
-    from llmorch.tools.defaults import build_default_registry
 
     request = prepared.request
     settings = ctx.runtime.settings
@@ -224,7 +223,7 @@ async def tool_loop(prepared: Prepared, ctx: _NeedsAgent) -> Answered:
     search = _RecordingSearch(ctx.knowledge, ctx.sources, request.tags)
     loop = ToolLoop(
         llm,
-        build_default_registry(settings, search, note_roots=ctx.runtime.note_roots),
+        await ctx.runtime.tool_registry(search),
         max_iterations=settings.llm.max_tool_iterations,
     )
     messages: list[Message] = [

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from llmorch.config import Settings
     from llmorch.llm.model import ChatModel
     from llmorch.pipeline import Pipeline
+    from llmorch.tools.base import ToolRegistry
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=BaseModel)
@@ -31,7 +32,8 @@ OnDelta = Callable[[Delta], None]
 
 
 class HasLlm(Protocol):
-    """The slice of the Runtime a workflow step may use: settings, the model, the note folders."""
+    """The slice of the Runtime a workflow step may use: settings, the model, the note folders,
+    the tools (built-in and MCP) over a given view of the notes."""
 
     @property
     def settings(self) -> Settings: ...
@@ -39,6 +41,8 @@ class HasLlm(Protocol):
     def llm(self) -> ChatModel: ...
 
     def note_roots(self) -> list[Path]: ...
+
+    async def tool_registry(self, knowledge: KnowledgeSearch | None = None) -> ToolRegistry: ...
 
 
 class WorkflowRuntime(HasLlm, KnowledgeSearch, Protocol):

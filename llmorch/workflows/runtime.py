@@ -1,20 +1,25 @@
-"""What workflows run against: settings, the model client and the notes, each opened on first use.
+"""What workflows run against: settings, the model client, the notes and the tools (MCP servers
+included), each opened on first use.
 
 A command pays only for what it touches (`search` never imports openai), and one `aclose` releases all.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmorch.retrieval.hits import SearchHit, SearchRequest
+from llmorch.retrieval.hits import KnowledgeSearch, SearchHit, SearchRequest
+from llmorch.tools.approval import ApprovalGate, AskUser
 
 if TYPE_CHECKING:
     from llmorch.config import Settings
     from llmorch.llm.model import ChatModel
     from llmorch.retrieval.knowledge import KnowledgeBase
+    from llmorch.tools.base import Tool, ToolRegistry
+    from llmorch.tools.mcp import McpToolset
 
 
 class Runtime:
@@ -28,14 +33,24 @@ class Runtime:
         collection: str | None = None,
         fallback: Sequence[str] | None = None,
         on_note: Callable[[str], None] | None = None,
+        ask_approval: AskUser | None = None,
+        assume_yes: bool = False,
     ) -> None:
+        """`ask_approval` asks the user about a tool call (the CLI's terminal prompt); without it,
+        calls that need approval are refused unless `assume_yes` or the config allows them."""
         self.settings = settings
         self.collection = collection or settings.store.collection
+        self.approval = ApprovalGate.from_settings(
+            settings.tools, ask=ask_approval, assume_yes=assume_yes
+        )
         self._model = model
         self._fallback = fallback
         self._on_note = on_note
         self._llm: ChatModel | None = None
         self._knowledge: KnowledgeBase | None = None
+        self._toolset: McpToolset | None = None
+        self._server_tools: list[Tool] = []
+        self._starting = asyncio.Lock()
 
     async def __aenter__(self) -> Runtime:
         return self
@@ -76,6 +91,30 @@ class Runtime:
         """Where read_note may read: the configured folders, else the ones the index was built from."""
         return self.settings.note_roots() or self.knowledge().indexed_roots()
 
+    async def tool_registry(self, knowledge: KnowledgeSearch | None = None) -> ToolRegistry:
+        """The tools a model gets: the built-ins over `knowledge` (default: these notes) and the
+        configured MCP servers' tools (their servers start on the first call), behind approval."""
+        from llmorch.tools.defaults import build_default_registry
+
+        registry = build_default_registry(
+            self.settings, knowledge or self, note_roots=self.note_roots
+        )
+        registry.approval = self.approval
+        for server_tool in await self._mcp_tools():
+            registry.register(server_tool)
+        if self._toolset is not None:
+            registry.unavailable.update(self._toolset.failures)
+        return registry
+
+    async def _mcp_tools(self) -> list[Tool]:
+        async with self._starting:
+            if self._toolset is None and self.settings.mcp.servers:
+                from llmorch.tools.mcp import McpToolset
+
+                self._toolset = McpToolset(self.settings.mcp.servers)
+                self._server_tools = await self._toolset.start()
+        return self._server_tools
+
     async def search(self, request: SearchRequest) -> list[SearchHit]:
         return await self.knowledge().search(request)
 
@@ -86,6 +125,9 @@ class Runtime:
             await knowledge.aclose()
 
     async def aclose(self) -> None:
+        if self._toolset is not None:
+            toolset, self._toolset = self._toolset, None
+            await toolset.aclose()
         await self.release_knowledge()
         if self._llm is not None:
             llm, self._llm = self._llm, None

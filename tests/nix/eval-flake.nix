@@ -52,6 +52,8 @@ let
     "filelock"
     "starlette"
     "uvicorn"
+    "mcp"
+    "jsonschema"
     "pytest"
     "pytest-asyncio"
     "pexpect"

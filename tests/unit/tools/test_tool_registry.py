@@ -77,7 +77,7 @@ def test_registry_refuses_a_duplicate_name() -> None:
 
 
 def test_registry_lookup_of_an_unknown_tool_lists_the_available_ones() -> None:
-    with pytest.raises(ToolError, match="unknown tool 'sub'; available: add"):
+    with pytest.raises(ToolError, match=r"unknown tool .sub.; available tools: add"):
         ToolRegistry([add]).get("sub")
 
 

@@ -1,0 +1,98 @@
+"""What MCP costs: search_knowledge_base through `llmorch mcp` over stdio vs the same search in
+process on a generated index (20k chunks by default), and start-up to the first tools/list.
+
+    .venv/bin/python bench/mcp.py [--chunks 20000] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from retrieval import SECTIONS_PER_NOTE, WORDS, write_corpus
+
+from llmorch.config import load_config
+from llmorch.retrieval.hits import SearchRequest
+from llmorch.workflows.runtime import Runtime
+
+LLMORCH = Path(sys.executable).parent / "llmorch"
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+async def in_process(config: Path, queries: list[str]) -> float:
+    settings = load_config(config).settings
+    samples: list[float] = []
+    async with Runtime(settings) as runtime:
+        await runtime.search(SearchRequest(query=queries[0], limit=6))  # open the index
+        for q in queries:
+            started = time.perf_counter()
+            await runtime.search(SearchRequest(query=q, limit=6))
+            samples.append(time.perf_counter() - started)
+    return p50(samples)
+
+
+async def over_stdio(config: Path, queries: list[str]) -> tuple[float, float]:
+    from mcp import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    env = {**os.environ, "LLMORCH_CONFIG": str(config)}
+    params = StdioServerParameters(command=str(LLMORCH), args=["mcp"], env=env)
+    started = time.perf_counter()
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        await session.list_tools()
+        startup = time.perf_counter() - started
+        await session.call_tool("search_knowledge_base", {"query": queries[0]})
+        samples: list[float] = []
+        for q in queries:
+            t = time.perf_counter()
+            await session.call_tool("search_knowledge_base", {"query": q, "limit": 6})
+            samples.append(time.perf_counter() - t)
+    return startup * 1000, p50(samples)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=20_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        write_corpus(base / "vault", max(1, args.chunks // SECTIONS_PER_NOTE), rng)
+        config = base / "config.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {"ingest": {"paths": [str(base / "vault")]}, "store": {"path": str(base / "q")}}
+            ),
+            encoding="utf-8",
+        )
+        env = {**os.environ, "LLMORCH_CONFIG": str(config)}
+        ingest = [str(LLMORCH), "ingest"]
+        await asyncio.to_thread(subprocess.run, ingest, env=env, check=True, capture_output=True)
+        queries = [" ".join(rng.choice(WORDS) for _ in range(3)) for _ in range(args.queries)]
+        local = await in_process(config, queries)
+        startup, remote = await over_stdio(config, queries)
+    print(f"index: ~{args.chunks} chunks, {args.queries} queries")
+    print(f"in-process search p50: {local:.2f} ms")
+    print(f"over `llmorch mcp` (stdio) p50: {remote:.2f} ms")
+    print(f"added latency p50: {remote - local:.2f} ms (goal < 5 ms)")
+    print(f"start-up to first tools/list: {startup:.0f} ms (goal < 1000 ms)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
