@@ -96,6 +96,62 @@ class LoggingSettings(_Section):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class ChatSettings(_Section):
+    context_tokens: int = Field(
+        default=4096,
+        ge=512,
+        description="The model's context window when its server does not say (llama.cpp does).",
+    )
+    answer_tokens: int = Field(
+        default=512, ge=64, description="Room kept free for the answer when fitting the history."
+    )
+
+
+class TelegramTarget(_Section):
+    """Send to a Telegram chat through a bot; the token from env, a credential file or here."""
+
+    kind: Literal["telegram"]
+    chat_id: int
+    token: SecretStr | None = None
+    token_file: UserPath | None = None
+    base_url: str = "https://api.telegram.org"
+
+
+class WebhookTarget(_Section):
+    """POST to a URL: JSON by default, or the bare text (ntfy-style) with `format: text`."""
+
+    kind: Literal["webhook"]
+    url: str
+    format: Literal["json", "text"] = "json"
+    headers: dict[str, str] = Field(default_factory=dict[str, str])
+
+
+class EmailTarget(_Section):
+    """Mail over SMTP; the password from env, a credential file or here."""
+
+    kind: Literal["email"]
+    host: str
+    port: int | None = Field(default=None, description="None: 465 for tls, else 587 (25 for none).")
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: UserPath | None = None
+    sender: str
+    to: list[str] = Field(min_length=1)
+
+
+class FileTarget(_Section):
+    """Append each message to a file (a shared folder, a synced vault)."""
+
+    kind: Literal["file"]
+    path: UserPath
+
+
+NotifyTarget = Annotated[
+    TelegramTarget | WebhookTarget | EmailTarget | FileTarget, Field(discriminator="kind")
+]
+
+
 class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     embedding: EmbeddingSettings | None = None
@@ -103,6 +159,8 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    notify: dict[str, NotifyTarget] = Field(default_factory=dict[str, NotifyTarget])
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -115,6 +173,11 @@ class Settings(BaseSettings):
         secrets = [self.llm.api_key, self.store.api_key]
         if self.embedding is not None:
             secrets.append(self.embedding.api_key)
+        for target in self.notify.values():
+            if isinstance(target, TelegramTarget):
+                secrets.append(target.token)
+            elif isinstance(target, EmailTarget):
+                secrets.append(target.password)
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     def note_roots(self) -> list[Path]:

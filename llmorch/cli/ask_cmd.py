@@ -24,13 +24,16 @@ def ask(
         typer.Option("--query", "-q", help="The question; without it, read from stdin."),
     ] = None,
     mode: Annotated[
-        Literal["rag", "agent"],
+        Literal["rag", "agent", "plain"],
         typer.Option(
             "--mode",
             help="rag: retrieve, then answer from the passages (reliable with small models). "
-            "agent: the model searches through the tool loop.",
+            "agent: the model searches through the tool loop. plain: the model alone, no notes.",
         ),
     ] = "rag",
+    no_rag: Annotated[
+        bool, typer.Option("--no-rag", help="Same as --mode plain: the index is never opened.")
+    ] = False,
     model: ModelOption = None,
     collection: CollectionOption = None,
     tags: TagsOption = None,
@@ -61,7 +64,9 @@ def ask(
 
     text = _read_query(query)
     settings = ctx.ensure_object(AppState).settings
-    request = AskRequest(query=text, mode=mode, tags=split_tags(tags), limit=limit)
+    request = AskRequest(
+        query=text, mode="plain" if no_rag else mode, tags=split_tags(tags), limit=limit
+    )
     view = None if as_json else render.AnswerView(show_thinking=show_thinking)
     if view is not None:
         view.waiting()

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from llmorch.errors import RetrievalError
+from llmorch.errors import IndexMissingError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
     DENSE_VECTOR,
@@ -67,7 +67,7 @@ class ServerStore:
 
     def meta(self) -> CollectionMeta:
         if not self.exists():
-            raise RetrievalError(
+            raise IndexMissingError(
                 f"collection {self._collection!r} does not exist on {self._where}",
                 hint="run `llmorch ingest PATH` first",
             )

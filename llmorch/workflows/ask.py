@@ -33,7 +33,8 @@ from llmorch.workflows.definition import Delta, HasLlm, OnDelta, WorkflowContext
 if TYPE_CHECKING:
     from llmorch.llm.loop import LoopEvent
 
-AskMode = Literal["rag", "agent"]
+AskMode = Literal["rag", "agent", "plain"]
+"""rag retrieves then answers; agent searches through tools; plain asks the model alone."""
 
 
 class AskRequest(BaseModel):
@@ -112,6 +113,8 @@ class Prepared:
 class Retrieved:
     request: AskRequest
     sources: list[Source]
+    status: str = "ok"
+    """'no_index' when there was nothing to search; 'plain' when retrieval was not wanted."""
 
 
 @dataclass(frozen=True)
@@ -132,8 +135,20 @@ async def prepare(request: AskRequest, ctx: object) -> Prepared:
 
 @step(name="retrieve")
 async def retrieve(prepared: Prepared, ctx: _NeedsKnowledge) -> Retrieved:
-    hits = await ctx.knowledge.search(prepared.search)
+    """Search the notes; before the first ingest there are none, and the model answers alone."""
+    from llmorch.errors import IndexMissingError
+
+    try:
+        hits = await ctx.knowledge.search(prepared.search)
+    except IndexMissingError:
+        return Retrieved(prepared.request, [], status="no_index")
     return Retrieved(prepared.request, ctx.sources.add(hits))
+
+
+@step(name="skip_retrieval")
+async def skip_retrieval(prepared: Prepared, ctx: object) -> Retrieved:
+    """Plain mode: the index is never opened."""
+    return Retrieved(prepared.request, [], status="plain")
 
 
 @step(name="answer")
@@ -141,10 +156,17 @@ async def answer(retrieved: Retrieved, ctx: _NeedsAnswer) -> Answered:
     """Ask the model with the passages attached; stream its words to `on_delta` as they come,
     with marks that name a source already shown as its number."""
     request = retrieved.request
+    if retrieved.status == "ok":
+        system, question = (
+            prompts.RAG_SYSTEM,
+            prompts.rag_question(request.query, retrieved.sources),
+        )
+    else:
+        system, question = prompts.PLAIN_SYSTEM, request.query
     messages: list[Message] = [
-        SystemMessage(content=prompts.RAG_SYSTEM),
+        SystemMessage(content=system),
         *request.history,
-        UserMessage(content=prompts.rag_question(request.query, retrieved.sources)),
+        UserMessage(content=question),
     ]
     marks = CitationStream(ctx.sources)
     completion = await _complete(ctx, messages, _numbered(ctx.on_delta, marks))
@@ -152,7 +174,8 @@ async def answer(retrieved: Retrieved, ctx: _NeedsAnswer) -> Answered:
         ctx.on_delta(TextDelta(rest))
     # The conversation keeps the bare question: passages are re-retrieved each turn, not replayed.
     turn: list[Message] = [UserMessage(content=request.query), completion.message]
-    return Answered(request, completion, turn)
+    status = "no_index" if retrieved.status == "no_index" else "ok"
+    return Answered(request, completion, turn, status=status)
 
 
 async def _complete(
@@ -306,6 +329,12 @@ RAG_PIPELINE = (
     .pipe(answer)
     .pipe(cite)
 )
+PLAIN_PIPELINE = (
+    Pipeline.create(prepare, context=AskContext, name="ask-plain")
+    .pipe(skip_retrieval)
+    .pipe(answer)
+    .pipe(cite)
+)
 AGENT_PIPELINE = (
     Pipeline.create(prepare, context=AskContext, name="ask-agent").pipe(tool_loop).pipe(cite)
 )
@@ -313,7 +342,8 @@ AGENT_PIPELINE = (
 
 async def run_ask(request: AskRequest, ctx: AskContext) -> AskResult:
     """Run one question through its mode's pipeline; an expected failure raises its LlmorchError."""
-    pipeline = RAG_PIPELINE if request.mode == "rag" else AGENT_PIPELINE
+    pipelines = {"rag": RAG_PIPELINE, "agent": AGENT_PIPELINE, "plain": PLAIN_PIPELINE}
+    pipeline = pipelines[request.mode]
     result = await pipeline.execute(request, ctx)
     done = result.unwrap()
     timings = {name: round(ms, 2) for name, ms in _durations(result.steps)}
@@ -329,7 +359,12 @@ def status_note(result: AskResult) -> str | None:
 
 
 _TOOLS_OFF = "the answer above is its reply once tools were switched off"
+NO_INDEX_NOTE = (
+    "no notes are indexed yet, so this answer is from the model alone; "
+    "index them with `llmorch ingest PATH`"
+)
 _STATUS_NOTES = {
+    "no_index": NO_INDEX_NOTE,
     "length": "the answer was cut off at the model's token limit",
     "max_iterations": "the model kept calling tools up to llm.max_tool_iterations; " + _TOOLS_OFF,
     "repeated_failure": "the model kept repeating a tool call that had failed; " + _TOOLS_OFF,
