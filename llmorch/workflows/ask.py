@@ -45,6 +45,9 @@ class AskRequest(BaseModel):
     history: list[Message] = Field(
         default_factory=list[Message], description="Earlier turns of a conversation, oldest first."
     )
+    max_tokens: int | None = Field(
+        default=None, ge=1, description="Cap on the answer (rag, plain): chat keeps it in context."
+    )
 
 
 class ToolCallRecord(BaseModel):
@@ -169,7 +172,9 @@ async def answer(retrieved: Retrieved, ctx: _NeedsAnswer) -> Answered:
         UserMessage(content=question),
     ]
     marks = CitationStream(ctx.sources)
-    completion = await _complete(ctx, messages, _numbered(ctx.on_delta, marks))
+    completion = await _complete(
+        ctx, messages, _numbered(ctx.on_delta, marks), max_tokens=request.max_tokens
+    )
     if ctx.on_delta is not None and (rest := marks.flush()):
         ctx.on_delta(TextDelta(rest))
     # The conversation keeps the bare question: passages are re-retrieved each turn, not replayed.
@@ -179,17 +184,17 @@ async def answer(retrieved: Retrieved, ctx: _NeedsAnswer) -> Answered:
 
 
 async def _complete(
-    ctx: _NeedsModel, messages: list[Message], on_delta: OnDelta | None
+    ctx: _NeedsModel, messages: list[Message], on_delta: OnDelta | None, *, max_tokens: int | None
 ) -> Completion:
     llm = ctx.runtime.llm()
     if not ctx.stream:
-        completion = await llm.complete(messages)
+        completion = await llm.complete(messages, max_tokens=max_tokens)
         if on_delta is not None:
             if completion.message.reasoning:
                 on_delta(ReasoningDelta(completion.message.reasoning))
             on_delta(TextDelta(completion.message.content or ""))
         return completion
-    async for event in llm.stream(messages):
+    async for event in llm.stream(messages, max_tokens=max_tokens):
         if isinstance(event, StreamDone):
             return event.completion
         if on_delta is not None:

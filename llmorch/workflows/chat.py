@@ -193,6 +193,7 @@ class ChatSession:
             tags=self.state.tags,
             limit=self.state.limit,
             history=fitted.history,
+            max_tokens=self.runtime.settings.chat.answer_tokens,
         )
         context = AskContext(
             runtime=self.runtime,
