@@ -61,7 +61,7 @@ CALL = _completion(
 )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class InstantModelHandler(BaseHTTPRequestHandler):
     """Answers at once: a tool call when the conversation has no tool result yet, else text."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, like a real server
@@ -100,7 +100,7 @@ async def main(rounds: int) -> None:
     import httpx2
     import openai
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), InstantModelHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
 

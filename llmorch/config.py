@@ -65,6 +65,12 @@ class StoreSettings(_Section):
     url: str | None = None
     api_key: SecretStr | None = None
     collection: str = "notes"
+    busy_timeout_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long to wait for an embedded index another process holds before "
+        "'busy'; a running `llmorch serve` lets a waiting ingest in at once.",
+    )
 
     def edge_path(self) -> Path:
         return self.path if self.path is not None else paths.data_dir() / "qdrant"
@@ -88,6 +94,17 @@ class ToolSettings(_Section):
     )
 
 
+class WorkflowSettings(_Section):
+    paths: list[UserPath] | None = Field(
+        default=None,
+        description="Python files, or folders of them, defining your own workflows; "
+        "null means $XDG_CONFIG_HOME/llmorch/workflows.",
+    )
+
+    def search_paths(self) -> list[Path]:
+        return [paths.config_dir() / "workflows"] if self.paths is None else self.paths
+
+
 class LoggingSettings(_Section):
     level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "WARNING"
     json_lines: bool = Field(default=False, alias="json")
@@ -107,49 +124,49 @@ class ChatSettings(_Section):
     )
 
 
-class TelegramTarget(_Section):
-    """Send to a Telegram chat through a bot; the token from env, a credential file or here."""
+class HookSettings(_Section):
+    """One webhook: `POST /hooks/<name>` runs `workflow` with input taken from the JSON body."""
 
-    kind: Literal["telegram"]
-    chat_id: int
-    token: SecretStr | None = None
-    token_file: UserPath | None = None
-    base_url: str = "https://api.telegram.org"
-
-
-class WebhookTarget(_Section):
-    """POST to a URL: JSON by default, or the bare text (ntfy-style) with `format: text`."""
-
-    kind: Literal["webhook"]
-    url: str
-    format: Literal["json", "text"] = "json"
-    headers: dict[str, str] = Field(default_factory=dict[str, str])
+    workflow: str
+    secret: SecretStr = Field(description="HMAC key (auth: hmac) or bearer token (auth: bearer).")
+    auth: Literal["hmac", "bearer"] = "hmac"
+    input: dict[str, str] = Field(
+        default_factory=dict[str, str],
+        description="Workflow input field -> dotted path in the body ('pull_request.title'); "
+        "empty means the body is the input.",
+    )
 
 
-class EmailTarget(_Section):
-    """Mail over SMTP; the password from env, a credential file or here."""
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8321, ge=1, le=65535)
+    api_keys: list[SecretStr] = Field(
+        default_factory=list[SecretStr],
+        description="Bearer keys clients must send; without any, only loopback may be bound.",
+    )
+    api_keys_file: UserPath | None = Field(
+        default=None, description="A file with one key per line (e.g. a systemd credential)."
+    )
+    cors_origins: list[str] = Field(default_factory=list[str])
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    request_timeout_s: float = Field(default=300.0, gt=0)
+    max_in_flight: int = Field(default=4, ge=1, description="Model requests run at once.")
+    queue_timeout_s: float = Field(
+        default=30.0, ge=0, description="How long an excess request waits before 503."
+    )
+    shutdown_timeout_s: float = Field(default=30.0, ge=0)
+    hooks: dict[str, HookSettings] = Field(default_factory=dict[str, HookSettings])
 
-    kind: Literal["email"]
-    host: str
-    port: int | None = Field(default=None, description="None: 465 for tls, else 587 (25 for none).")
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    password_file: UserPath | None = None
-    sender: str
-    to: list[str] = Field(min_length=1)
-
-
-class FileTarget(_Section):
-    """Append each message to a file (a shared folder, a synced vault)."""
-
-    kind: Literal["file"]
-    path: UserPath
-
-
-NotifyTarget = Annotated[
-    TelegramTarget | WebhookTarget | EmailTarget | FileTarget, Field(discriminator="kind")
-]
+    def keys(self) -> list[str]:
+        """The configured keys plus those in api_keys_file (read each time: rotation needs no restart)."""
+        found = [k.get_secret_value() for k in self.api_keys if k.get_secret_value()]
+        if self.api_keys_file is not None:
+            try:
+                text = self.api_keys_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"server.api_keys_file {self.api_keys_file}: {exc}") from exc
+            found += [line.strip() for line in text.splitlines() if line.strip()]
+        return found
 
 
 class Settings(BaseSettings):
@@ -158,9 +175,10 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
+    workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
-    notify: dict[str, NotifyTarget] = Field(default_factory=dict[str, NotifyTarget])
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -170,14 +188,10 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so log sinks can redact them."""
-        secrets = [self.llm.api_key, self.store.api_key]
+        secrets = [self.llm.api_key, self.store.api_key, *self.server.api_keys]
+        secrets += [hook.secret for hook in self.server.hooks.values()]
         if self.embedding is not None:
             secrets.append(self.embedding.api_key)
-        for target in self.notify.values():
-            if isinstance(target, TelegramTarget):
-                secrets.append(target.token)
-            elif isinstance(target, EmailTarget):
-                secrets.append(target.password)
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     def note_roots(self) -> list[Path]:

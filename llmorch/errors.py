@@ -68,6 +68,20 @@ class IngestError(LlmorchError):
     kind = "ingest"
 
 
+class UsageError(LlmorchError):
+    """The command was asked for something that cannot be: an unknown workflow, invalid input fields."""
+
+    exit_code = 2
+    kind = "usage"
+
+
+class WorkflowError(LlmorchError):
+    """A workflow's own code failed unexpectedly (a bug in a user's or a package's workflow)."""
+
+    exit_code = 9
+    kind = "workflow"
+
+
 class InterruptedRunError(LlmorchError):
     """The user interrupted the run (Ctrl-C); 130 is the shell's convention for SIGINT."""
 
@@ -75,5 +89,5 @@ class InterruptedRunError(LlmorchError):
     kind = "interrupted"
 
 
-USAGE_EXIT_CODE = 2
+USAGE_EXIT_CODE = UsageError.exit_code
 """Typer/Click's exit code for bad usage; documented here so every exit code lives in one place."""

@@ -1,4 +1,5 @@
-# NixOS module `services.llmorch`: scheduled ingest and scheduled questions as hardened oneshot units.
+# NixOS module `services.llmorch`: scheduled ingest, questions and workflows as hardened oneshot units,
+# and `llmorch serve` as a hardened long-running service.
 # Settings become a YAML file in the store; API keys stay out of it (environmentFile or LoadCredential).
 {
   config,
@@ -78,6 +79,9 @@ let
     );
 
   vaultPaths = lib.unique (cfg.ingest.paths ++ cfg.settings.ingest.paths ++ cfg.settings.tools.note_roots);
+  # Workflow files outside the store (a checkout in /home, say) are bound read-only like the vault.
+  workflowPaths = lib.filter (p: !lib.hasPrefix builtins.storeDir (toString p)) cfg.settings.workflows.paths;
+  boundPaths = lib.unique (vaultPaths ++ map toString workflowPaths);
 
   # Only remote servers need the network to be up; BM25-only ingest into an embedded shard does not.
   ingestNeedsNetwork = cfg.settings.embedding != null || cfg.settings.store.kind == "server";
@@ -152,7 +156,7 @@ let
           Type = "oneshot";
           ExecStart = command args;
         }
-        // optionalAttrs (vaultPaths != [ ]) { BindReadOnlyPaths = vaultPaths; }
+        // optionalAttrs (boundPaths != [ ]) { BindReadOnlyPaths = boundPaths; }
         // optionalAttrs (cfg.supplementaryGroups != [ ]) { SupplementaryGroups = cfg.supplementaryGroups; }
         // optionalAttrs (cfg.environmentFile != null) { EnvironmentFile = cfg.environmentFile; }
         // optionalAttrs (credentials != { }) {
@@ -172,12 +176,58 @@ let
 
   jobUnit = name: "llmorch-job-${name}";
 
+  # A question runs `ask`; a workflow runs `run NAME --input @file`, its input written as JSON.
+  jobArgs =
+    name: job:
+    if job.workflow != null then
+      [
+        "run"
+        job.workflow
+        "--input"
+        "@${pkgs.writeText "llmorch-job-${name}-input.json" (builtins.toJSON job.input)}"
+      ]
+    else
+      [
+        "ask"
+        "-q"
+        (toString job.query) # null only in a configuration the assertions reject
+        "--mode"
+        job.mode
+      ];
+  serverUnit = "llmorch-server";
+  # systemd hands the key file over under this name; llmorch reads it as server.api_keys_file.
+  serverKeyCredential = "server-api-keys";
+  serverIsLoopback = lib.elem cfg.server.host [
+    "127.0.0.1"
+    "::1"
+    "localhost"
+  ];
+
   jobModule = {
     options = {
       query = mkOption {
-        type = types.str;
-        description = "The question passed to `llmorch ask -q`.";
+        type = types.nullOr types.str;
+        default = null;
+        description = "The question passed to `llmorch ask -q`; set this or `workflow`.";
         example = "What did I plan for today? Answer as a short checklist.";
+      };
+      workflow = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        description = "A workflow to run with `llmorch run` (see `llmorch workflows list`); set this or `query`.";
+        example = "weekly_review";
+      };
+      input = mkOption {
+        type = types.attrsOf types.anything;
+        default = { };
+        example = {
+          tag = "project";
+          days = 7;
+        };
+        description = ''
+          The workflow's input, passed as JSON with `--input @file`. The file is in the Nix store:
+          never put secrets here.
+        '';
       };
       schedule = mkOption {
         type = types.str;
@@ -190,15 +240,15 @@ let
           "agent"
         ];
         default = "rag";
-        description = "`rag` answers from retrieved notes in one call; `agent` lets the model call tools.";
+        description = "With `query`: `rag` answers from retrieved notes in one call; `agent` lets the model call tools.";
       };
       outputFile = mkOption {
         type = types.nullOr externalPath;
         default = null;
         example = "/srv/notes/Inbox/morning-brief.md";
         description = ''
-          File the answer is written to (replaced on every run). Its folder is created if missing.
-          Unset: the answer goes to the journal.
+          File the answer (or the workflow's result) is written to, replaced on every run. Its
+          folder is created if missing. Unset: the result goes to the journal.
         '';
       };
     };
@@ -286,6 +336,14 @@ in
               description = "Vault folders; also where the agent's note tools may read.";
             };
           };
+          workflows = settingsSection {
+            paths = mkOption {
+              type = types.listOf types.path;
+              default = [ ];
+              example = literalExpression "[ ./workflows/weekly_review.py ]";
+              description = "Python files, or folders of them, defining your own workflows for `jobs.<name>.workflow`.";
+            };
+          };
           tools = settingsSection {
             note_roots = mkOption {
               type = types.listOf externalPath;
@@ -365,10 +423,38 @@ in
       };
     };
 
+    server = {
+      enable = mkEnableOption "`llmorch serve`: the HTTP API, the OpenAI-compatible endpoint and webhooks";
+      host = mkOption {
+        type = types.str;
+        default = "127.0.0.1";
+        description = "Address to listen on. Anything but loopback needs {option}`apiKeysFile`.";
+      };
+      port = mkOption {
+        type = types.port;
+        default = 8321;
+        description = "TCP port to listen on.";
+      };
+      apiKeysFile = mkOption {
+        type = types.nullOr externalPath;
+        default = null;
+        example = "/run/secrets/llmorch-server-keys";
+        description = ''
+          File with the API keys clients must send (one per line), handed over with systemd's
+          LoadCredential=; it never enters the Nix store.
+        '';
+      };
+      openFirewall = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Open {option}`port` in the firewall.";
+      };
+    };
+
     jobs = mkOption {
       type = types.attrsOf (types.submodule jobModule);
       default = { };
-      description = "Questions asked on a schedule; each becomes `llmorch-job-<name>.service` and `.timer`.";
+      description = "Questions asked or workflows run on a schedule; each becomes `llmorch-job-<name>.service` and `.timer`.";
     };
   };
 
@@ -377,6 +463,18 @@ in
       {
         assertion = !cfg.ingest.enable || cfg.ingest.paths != [ ];
         message = "services.llmorch.ingest.enable needs at least one folder in services.llmorch.ingest.paths.";
+      }
+      {
+        assertion = lib.all (job: (job.query == null) != (job.workflow == null)) (lib.attrValues cfg.jobs);
+        message = "each services.llmorch.jobs.<name> needs exactly one of `query` or `workflow`.";
+      }
+      {
+        assertion = lib.all (job: job.workflow != null || job.input == { }) (lib.attrValues cfg.jobs);
+        message = "services.llmorch.jobs.<name>.input is only used with `workflow`.";
+      }
+      {
+        assertion = !cfg.server.enable || serverIsLoopback || cfg.server.apiKeysFile != null;
+        message = "services.llmorch.server.host ${cfg.server.host} is reachable from the network; set services.llmorch.server.apiKeysFile (or bind 127.0.0.1).";
       }
       {
         assertion = lib.all (name: builtins.match "[A-Za-z0-9_-]+" name != null) (attrNames cfg.jobs);
@@ -399,28 +497,59 @@ in
       // mapAttrs' (
         name: job:
         nameValuePair (jobUnit name) (mkService {
-          description = "llmorch: scheduled question '${name}'";
-          args = [
-            "ask"
-            "-q"
-            job.query
-            "--mode"
-            job.mode
-          ];
+          description = "llmorch: scheduled ${if job.workflow != null then "workflow" else "question"} '${name}'";
+          args = jobArgs name job;
           needsNetwork = true;
           extraConfig = optionalAttrs (job.outputFile != null) {
             # systemd opens the file outside the sandbox, so the service itself needs no write access.
             StandardOutput = "truncate:${job.outputFile}";
           };
         })
-      ) cfg.jobs;
+      ) cfg.jobs
+      // optionalAttrs cfg.server.enable {
+        ${serverUnit} =
+          let
+            service = mkService {
+              description = "llmorch: HTTP API and OpenAI-compatible endpoint";
+              args = [
+                "serve"
+                "--host"
+                cfg.server.host
+                "--port"
+                (toString cfg.server.port)
+              ];
+              needsNetwork = true;
+              extraConfig = {
+                Type = "exec";
+                Restart = "on-failure";
+                RestartSec = 5;
+              }
+              // optionalAttrs (cfg.server.apiKeysFile != null) {
+                LoadCredential =
+                  mapAttrsToList (name: file: "${credentialName name}:${file}") credentials
+                  ++ [ "${serverKeyCredential}:${cfg.server.apiKeysFile}" ];
+              };
+            };
+          in
+          service
+          // {
+            wantedBy = [ "multi-user.target" ];
+            environment =
+              service.environment
+              // optionalAttrs (cfg.server.apiKeysFile != null) {
+                LLMORCH_SERVER__API_KEYS_FILE = "/run/credentials/${serverUnit}.service/${serverKeyCredential}";
+              };
+          };
+      };
+
+    networking.firewall.allowedTCPPorts = optional (cfg.server.enable && cfg.server.openFirewall) cfg.server.port;
 
     systemd.timers =
       optionalAttrs cfg.ingest.enable {
         llmorch-ingest = mkTimer "llmorch: index the note vault on schedule" cfg.ingest.schedule;
       }
       // mapAttrs' (
-        name: job: nameValuePair (jobUnit name) (mkTimer "llmorch: ask '${name}' on schedule" job.schedule)
+        name: job: nameValuePair (jobUnit name) (mkTimer "llmorch: run job '${name}' on schedule" job.schedule)
       ) cfg.jobs;
 
     # systemd does not create the folder of a StandardOutput= file; "-" leaves an existing folder as it is.

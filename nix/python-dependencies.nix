@@ -17,6 +17,8 @@ ps: {
     ps.python-frontmatter
     ps.pathspec
     ps.filelock
+    ps.starlette
+    ps.uvicorn
   ];
   test = [
     ps.pytest

@@ -16,8 +16,11 @@ from llmorch.cli import (
     config_cmd,
     ingest_cmd,
     render,
+    run_cmd,
     search_cmd,
+    serve_cmd,
     tools_cmd,
+    workflows_cmd,
 )
 from llmorch.cli.state import AppState
 from llmorch.errors import InterruptedRunError, LlmorchError
@@ -61,6 +64,9 @@ app.command("ask")(ask_cmd.ask)
 app.command("chat")(chat_cmd.chat)
 app.command("search")(search_cmd.search)
 app.command("ingest")(ingest_cmd.ingest)
+app.command("run")(run_cmd.run)
+app.add_typer(workflows_cmd.app, name="workflows")
+app.command("serve")(serve_cmd.serve)
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
 
@@ -99,6 +105,7 @@ def root(
     """Local-first LLM orchestration over your own models and markdown notes.
 
     Results go to stdout; logs and progress to stderr. Exit codes: 0 ok, 2 usage,
-    3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 130 interrupted.
+    3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 9 workflow,
+    130 interrupted.
     """
     ctx.obj = AppState(config_file=config, verbosity=verbose, log_json=log_json)

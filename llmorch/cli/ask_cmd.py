@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,6 +11,7 @@ from llmorch.cli import render
 from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, split_tags
 from llmorch.cli.state import AppState
 from llmorch.errors import LlmorchError
+from llmorch.workflows.modes import AskMode
 
 if TYPE_CHECKING:
     from llmorch.workflows.ask import AskRequest, AskResult, Delta
@@ -24,7 +25,7 @@ def ask(
         typer.Option("--query", "-q", help="The question; without it, read from stdin."),
     ] = None,
     mode: Annotated[
-        Literal["rag", "agent", "plain"],
+        AskMode,
         typer.Option(
             "--mode",
             help="rag: retrieve, then answer from the passages (reliable with small models). "
@@ -92,7 +93,7 @@ async def _run(
     runtime: Runtime, request: AskRequest, view: render.AnswerView | None, *, stream: bool
 ) -> AskResult:
     from llmorch.llm.stream import ReasoningDelta
-    from llmorch.workflows.ask import AskContext, run_ask
+    from llmorch.workflows.asking import run_ask
 
     def on_delta(delta: Delta) -> None:
         if view is None:
@@ -103,14 +104,14 @@ async def _run(
             view.text(delta.text)
 
     async with runtime:
-        context = AskContext(
-            runtime=runtime,
-            knowledge=runtime,
+        return await run_ask(
+            request,
+            runtime,
+            trigger="cli",
             on_delta=on_delta,
             on_status=None if view is None else render.status,
             stream=stream and view is not None,
         )
-        return await run_ask(request, context)
 
 
 def _failure(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from llmorch.cli import render
 from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, split_tags
 from llmorch.cli.state import AppState
+from llmorch.workflows.modes import AskMode
 
 if TYPE_CHECKING:
     from llmorch.workflows.chat import SavedSession, SessionStore
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 def chat(
     ctx: typer.Context,
     mode: Annotated[
-        Literal["rag", "agent", "plain"] | None,
+        AskMode | None,
         typer.Option("--mode", help="rag (default), agent or plain; see `llmorch ask --help`."),
     ] = None,
     no_rag: Annotated[

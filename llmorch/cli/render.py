@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from llmorch.llm.messages import ToolDefinition
     from llmorch.retrieval.hits import SearchHit
     from llmorch.workflows.citations import Source
+    from llmorch.workflows.registry import AnyWorkflow, BrokenWorkflow
 
 
 @cache
@@ -310,3 +311,90 @@ def tools_table(definitions: list[ToolDefinition]) -> None:
         args = ", ".join(name if name in required else f"[{name}]" for name in props)
         table.add_row(d.name, escape(args), escape(d.description))
     out().print(table)
+
+
+def workflows_table(workflows: list[AnyWorkflow], broken: list[BrokenWorkflow]) -> None:
+    table = Table(expand=False)
+    table.add_column("workflow", style="cyan", no_wrap=True)
+    table.add_column("description", overflow="fold")
+    table.add_column("source", style="dim", overflow="fold")
+    for w in workflows:
+        table.add_row(w.name, escape(w.description), escape(w.source))
+    out().print(table)
+    for b in broken:
+        name = f" ({b.name})" if b.name else ""
+        err().print(
+            f"[bold red]broken:[/] {escape(b.source)}{escape(name)}: {escape(b.reason)}",
+            markup=True,
+            highlight=False,
+        )
+
+
+def workflow_details(details: dict[str, Any]) -> None:
+    """Name, description and steps as text; the two schemas as JSON, which is what they are."""
+    console = out()
+    console.print(f"{details['name']} — {details['description']}", markup=False, highlight=False)
+    console.print(f"source: {details['source']}", style="dim", markup=False, highlight=False)
+    console.print("steps: " + " → ".join(details["steps"]), markup=False, highlight=False)
+    for title in ("input_schema", "output_schema"):
+        console.print(f"\n{title.replace('_', ' ')}:", style="bold", markup=False)
+        plain(json.dumps(details[title], ensure_ascii=False, indent=2))
+
+
+def workflow_output(text: str, found: list[Source]) -> None:
+    """A workflow's text result: Markdown on a terminal, exactly as written when piped."""
+    console = out()
+    if console.is_terminal:
+        from rich.markdown import Markdown
+
+        console.print(Markdown(text))
+    else:
+        plain(text)
+    sources(found)
+
+
+class StepView:
+    """Each step of a running workflow with its state and duration, live on stderr; nothing
+    when stderr is not a terminal (piped, only the result is printed)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[str, str, float | None]] = {}
+        self._started: dict[str, float] = {}
+        self._live: Live | None = None
+
+    def __enter__(self) -> StepView:
+        if err().is_terminal:
+            from rich.live import Live
+
+            self._live = Live(self._table(), console=err(), refresh_per_second=8, transient=False)
+            self._live.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._live is not None:
+            self._live.update(self._table(), refresh=True)
+            self._live.stop()
+
+    def step_started(self, name: str, span_id: str) -> None:
+        if self._live is None:
+            return
+        self._started[span_id] = time.monotonic()
+        self._rows[span_id] = (name, "running", None)
+        self._live.update(self._table())
+
+    def step_ended(self, name: str, span_id: str, *, ok: bool, duration_ms: float) -> None:
+        if self._live is None:
+            return
+        self._rows[span_id] = (name, "done" if ok else "failed", duration_ms)
+        self._live.update(self._table())
+
+    def _table(self) -> Table:
+        table = Table.grid(padding=(0, 2))
+        styles = {"running": "yellow", "done": "green", "failed": "bold red"}
+        for span_id, (name, state, duration_ms) in self._rows.items():
+            if duration_ms is None:
+                duration_ms = (time.monotonic() - self._started[span_id]) * 1000
+            table.add_row(
+                f"[{styles[state]}]{state}[/]", escape(name), f"[dim]{duration_ms / 1000:.1f}s[/]"
+            )
+        return table

@@ -38,26 +38,34 @@ class Pipeline(Generic[In_contra, Out_co, Ctx]):
     so it is invariant; pass `context=` to `create` when the first step needs less than the rest.
     """
 
-    __slots__ = ("_name", "_stages")
+    __slots__ = ("_name", "_stage_names", "_stages")
 
-    def __init__(self, name: str, stages: tuple[_Stage, ...]) -> None:
+    def __init__(
+        self, name: str, stages: tuple[_Stage, ...], stage_names: tuple[str, ...] = ()
+    ) -> None:
         self._name = name
         self._stages = stages
+        self._stage_names = stage_names
 
     @classmethod
     def create(
         cls, first: Step[I, O, C], *, context: type[C] | None = None, name: str = "pipeline"
     ) -> Pipeline[I, O, C]:
         """Start a pipeline; `context` fixes its Ctx type (defaults to what `first` asks for)."""
-        return Pipeline(name, (first.run,))
+        return Pipeline(name, (first.run,), (first.name,))
 
     @property
     def name(self) -> str:
         return self._name
 
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        """The top-level stages in order, e.g. ('prepare', 'map(search)', 'answer')."""
+        return self._stage_names
+
     def pipe(self, step: Step[Out_co, Next, Ctx]) -> Pipeline[In_contra, Next, Ctx]:
         """Feed this pipeline's output to `step`."""
-        return Pipeline(self._name, (*self._stages, step.run))
+        return Pipeline(self._name, (*self._stages, step.run), (*self._stage_names, step.name))
 
     def branch(
         self,
@@ -72,7 +80,7 @@ class Pipeline(Generic[In_contra, Out_co, Ctx]):
             arm = if_true if cond(value) else if_false
             return [await arm.run(value, ctx)]
 
-        return self._with(_composite(name, children, lambda data: data[0]))
+        return self._with(name, _composite(name, children, lambda data: data[0]))
 
     @overload
     def parallel(
@@ -111,7 +119,7 @@ class Pipeline(Generic[In_contra, Out_co, Ctx]):
         async def children(value: Any, ctx: Any) -> list[StepResult[Any]]:
             return await _run_fail_fast(name, [(arm, value) for arm in arms], ctx, len(arms))
 
-        return self._with(_composite(name, children, tuple))
+        return self._with(name, _composite(name, children, tuple))
 
     def map(
         self: Pipeline[In_contra, Sequence[Item], Ctx],
@@ -128,7 +136,7 @@ class Pipeline(Generic[In_contra, Out_co, Ctx]):
             items: Sequence[Any] = value
             return await _run_fail_fast(name, [(step, item) for item in items], ctx, concurrency)
 
-        return self._with(_composite(name, children, list))
+        return self._with(name, _composite(name, children, list))
 
     def as_step(self, *, name: str | None = None) -> Step[In_contra, Out_co, Ctx]:
         """This pipeline as one step, to nest it in a branch, parallel or map of another."""
@@ -162,8 +170,8 @@ class Pipeline(Generic[In_contra, Out_co, Ctx]):
             logger.debug("pipeline {} completed in {:.2f} ms", self._name, meta.duration_ms)
             return Success(value, meta, tuple(done))
 
-    def _with(self, stage: _Stage) -> Pipeline[In_contra, Any, Ctx]:
-        return Pipeline(self._name, (*self._stages, stage))
+    def _with(self, name: str, stage: _Stage) -> Pipeline[In_contra, Any, Ctx]:
+        return Pipeline(self._name, (*self._stages, stage), (*self._stage_names, name))
 
 
 def _composite(

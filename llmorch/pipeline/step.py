@@ -12,6 +12,7 @@ from typing import Generic, Protocol, TypeVar, overload
 
 from llmorch.errors import LlmorchError, LlmUnreachableError
 from llmorch.logging import logger, span_context
+from llmorch.pipeline.events import step_listener
 from llmorch.pipeline.result import (
     Failure,
     StepError,
@@ -84,6 +85,8 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
         with ensure_trace() as trace_id, span_context(step=self._name) as span_id:
             watch = Stopwatch()
             logger.debug("step {} started", self._name)
+            if listener := step_listener():
+                listener.step_started(self._name, span_id)
             attempt = 1
             try:
                 while True:
@@ -91,6 +94,10 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                     if isinstance(outcome, _Done):
                         meta = watch.meta(self._name, trace_id, span_id, attempt)
                         logger.debug("step {} completed in {:.2f} ms", self._name, meta.duration_ms)
+                        if listener:
+                            listener.step_ended(
+                                self._name, span_id, ok=True, duration_ms=meta.duration_ms
+                            )
                         return Success(outcome.value, meta)
                     error = outcome
                     if not self._retry.should_retry(error, attempt):
@@ -99,6 +106,10 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                         logger.info(
                             "step {} failed: [{}] {}", self._name, error.code, error.message
                         )
+                        if listener:
+                            listener.step_ended(
+                                self._name, span_id, ok=False, duration_ms=meta.duration_ms
+                            )
                         return Failure(error, meta)
                     delay = self._retry.delay_s(attempt)
                     logger.info(
@@ -109,6 +120,8 @@ class Step(Generic[In_contra, Out_co, Ctx_contra]):
                     attempt += 1
             except asyncio.CancelledError:
                 logger.info("step {} cancelled during attempt {}", self._name, attempt)
+                if listener:
+                    listener.step_ended(self._name, span_id, ok=False, duration_ms=0.0)
                 raise
 
     async def _attempt(self, inp: In_contra, ctx: Ctx_contra) -> _Done[Out_co] | StepError:

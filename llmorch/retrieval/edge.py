@@ -1,5 +1,6 @@
 """The default store: Qdrant Edge, the Qdrant engine in-process, one shard per collection under the
-data dir. A file lock beside the shard turns a second process into a clear "busy" error."""
+data dir. A file lock beside the shard keeps one process at a time; a second one waits briefly,
+announcing itself so a long-lived holder (`llmorch serve`) can let it in, then is told "busy"."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 META_FILE = "collection.json"
 SHARD_DIR = "shard"
 LOCK_FILE = ".lock"
+WAITING_FILE = ".waiting"
 _SCROLL_PAGE = 2048
 
 _P = ParamSpec("_P")
@@ -64,8 +66,11 @@ class EdgeStore:
         except OSError as exc:
             raise RetrievalError(f"cannot create index folder {directory}: {exc.strerror}") from exc
         lock = FileLock(directory / LOCK_FILE, timeout=lock_timeout)
+        # Held while waiting: a holder that checks `others_waiting()` between requests closes.
+        waiting = FileLock(directory / WAITING_FILE, timeout=lock_timeout)
         try:
-            lock.acquire()
+            with waiting:
+                lock.acquire()
         except Timeout:
             raise RetrievalError(
                 f"index {directory} is busy: another llmorch process (an ingest?) is using it",
@@ -84,6 +89,16 @@ class EdgeStore:
     def exists(self) -> bool:
         # The meta file is written last on create, so its presence means the shard is complete.
         return (self._dir / META_FILE).is_file()
+
+    def others_waiting(self) -> bool:
+        """Whether another process is waiting for this collection (an ingest while serving)."""
+        probe = FileLock(self._dir / WAITING_FILE, timeout=0)
+        try:
+            probe.acquire()
+        except Timeout:
+            return True
+        probe.release()
+        return False
 
     def meta(self) -> CollectionMeta:
         meta_path = self._dir / META_FILE

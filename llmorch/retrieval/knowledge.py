@@ -3,6 +3,7 @@ the store, and returns citation-ready hits."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,11 @@ class KnowledgeBase:
         self._default = store.collection
         self._embedder = embedder or owned_embedder
         self._owned_embedder = owned_embedder
+        # The engine is synchronous: searches run in a worker thread, one at a time, so a
+        # server's event loop never waits on it and the shard is never used from two threads.
+        self._engine = asyncio.Lock()
+        # Kept when the stores close for an ingest, so a search knows its vectors without a reopen.
+        self._metas: dict[str, CollectionMeta] = {}
         self._adopt(store)
 
     @classmethod
@@ -62,11 +68,15 @@ class KnowledgeBase:
 
     async def search(self, request: SearchRequest) -> list[SearchHit]:
         started_at = time.perf_counter()
-        store, meta = self._store_for(request.collection)
+        name = request.collection or self._default
+        meta = self._metas.get(name)
+        if meta is None:
+            async with self._engine:
+                _, meta = await asyncio.to_thread(self._open_for_search, name)
         dense: list[float] | None = None
         if meta.hybrid and self._embedder is not None:
             dense = (await self._embedder.embed([request.query]))[0]
-            meta.check_embedder(store.collection, self._embedder.model, len(dense))
+            meta.check_embedder(name, self._embedder.model, len(dense))
         query = StoreQuery(
             sparse=bm25.embed_query(request.query),
             dense=dense,
@@ -76,7 +86,8 @@ class KnowledgeBase:
             path_prefix=request.path_prefix,
             score_threshold=request.score_threshold,
         )
-        hits = store.query(query)
+        async with self._engine:
+            store, hits = await asyncio.to_thread(self._query, name, query)
         for hit in hits:
             hit.snippet = make_snippet(hit.text, request.query)
         logger.debug(
@@ -105,6 +116,26 @@ class KnowledgeBase:
         if self._owned_embedder is not None:
             await self._owned_embedder.aclose()
 
+    async def yield_to_waiting(self) -> None:
+        """Close the index if another process waits for it; the next search reopens it."""
+        async with self._engine:
+            await asyncio.to_thread(self._close_if_waited)
+
+    def _query(self, collection: str, query: StoreQuery) -> tuple[VectorStore, list[SearchHit]]:
+        store, _ = self._open_for_search(collection)
+        return store, store.query(query)
+
+    def _open_for_search(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
+        """The collection, reopened if it was closed for a waiting process: an ingest run while
+        `serve` answers gets the index, and the next search sees the new notes."""
+        self._close_if_waited()
+        return self._store_for(collection)
+
+    def _close_if_waited(self) -> None:
+        if any(store.others_waiting() for store, _ in self._stores.values()):
+            logger.info("another process is waiting for the index; closing it until it is done")
+            self.close()
+
     def _store_for(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
         name = collection or self._default
         if name not in self._stores:
@@ -122,3 +153,4 @@ class KnowledgeBase:
         if meta.hybrid and model is not None:
             meta.check_embedder(store.collection, model, None)
         self._stores[store.collection] = (store, meta)
+        self._metas[store.collection] = meta

@@ -213,6 +213,9 @@ class ServerStore:
     def flush(self) -> None:
         """Writes are sent with wait=True, so there is nothing buffered here."""
 
+    def others_waiting(self) -> bool:
+        return False  # the server orders concurrent writers itself
+
     def close(self) -> None:
         self._client.close()
 

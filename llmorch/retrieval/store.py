@@ -56,6 +56,11 @@ class VectorStore(Protocol):
 
     def flush(self) -> None: ...
 
+    def others_waiting(self) -> bool:
+        """True when another process waits for this collection, so a long-lived reader should
+        close it and reopen later (always False for a Qdrant server, which has no such lock)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -110,4 +115,9 @@ def open_store(
         return ServerStore.connect(settings.store, name)
     from llmorch.retrieval.edge import EdgeStore
 
-    return EdgeStore.open(settings.store.edge_path(), name, must_exist=must_exist)
+    return EdgeStore.open(
+        settings.store.edge_path(),
+        name,
+        lock_timeout=settings.store.busy_timeout_s,
+        must_exist=must_exist,
+    )

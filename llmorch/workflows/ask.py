@@ -3,9 +3,9 @@ agent = prepare → tool loop → cite. The CLI and chat render what `run_ask` r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -18,7 +18,7 @@ from llmorch.llm.messages import (
     UserMessage,
 )
 from llmorch.llm.stream import ReasoningDelta, StreamDone, TextDelta
-from llmorch.pipeline import Pipeline, StepResult, step
+from llmorch.pipeline import Pipeline, Step, step
 from llmorch.retrieval.hits import KnowledgeSearch, SearchHit, SearchRequest
 from llmorch.workflows import prompts
 from llmorch.workflows.citations import (
@@ -29,18 +29,19 @@ from llmorch.workflows.citations import (
     number_citations,
 )
 from llmorch.workflows.definition import Delta, HasLlm, OnDelta, WorkflowContext
+from llmorch.workflows.modes import AskMode
 
 if TYPE_CHECKING:
     from llmorch.llm.loop import LoopEvent
 
-AskMode = Literal["rag", "agent", "plain"]
-"""rag retrieves then answers; agent searches through tools; plain asks the model alone."""
 
+class Question(BaseModel):
+    """The input of the `qa` and `agent` workflows: a question, optionally about tagged notes."""
 
-class AskRequest(BaseModel):
-    query: str = Field(min_length=1)
-    mode: AskMode = "rag"
-    tags: list[str] = Field(default_factory=list[str])
+    query: str = Field(min_length=1, description="The question.")
+    tags: list[str] = Field(
+        default_factory=list[str], description="Only notes with one of these tags."
+    )
     limit: int = Field(default=6, ge=1, le=50, description="Passages to retrieve (rag mode).")
     history: list[Message] = Field(
         default_factory=list[Message], description="Earlier turns of a conversation, oldest first."
@@ -48,6 +49,12 @@ class AskRequest(BaseModel):
     max_tokens: int | None = Field(
         default=None, ge=1, description="Cap on the answer (rag, plain): chat keeps it in context."
     )
+
+
+class AskRequest(Question):
+    """A question and the mode to answer it in: what `ask` and `chat` send."""
+
+    mode: AskMode = "rag"
 
 
 class ToolCallRecord(BaseModel):
@@ -108,13 +115,13 @@ class _NeedsAgent(_NeedsModel, _NeedsKnowledge, Protocol):
 
 @dataclass(frozen=True)
 class Prepared:
-    request: AskRequest
+    request: Question
     search: SearchRequest
 
 
 @dataclass(frozen=True)
 class Retrieved:
-    request: AskRequest
+    request: Question
     sources: list[Source]
     status: str = "ok"
     """'no_index' when there was nothing to search; 'plain' when retrieval was not wanted."""
@@ -122,7 +129,7 @@ class Retrieved:
 
 @dataclass(frozen=True)
 class Answered:
-    request: AskRequest
+    request: Question
     completion: Completion
     turn: list[Message]
     tool_calls: list[ToolCallRecord] = field(default_factory=list[ToolCallRecord])
@@ -130,7 +137,7 @@ class Answered:
 
 
 @step(name="prepare")
-async def prepare(request: AskRequest, ctx: object) -> Prepared:
+async def prepare(request: Question, ctx: object) -> Prepared:
     """Turn the question into the search the mode will run (rag now, agent through its tool)."""
     query = " ".join(request.query.split())
     return Prepared(request, SearchRequest(query=query, limit=request.limit, tags=request.tags))
@@ -308,52 +315,46 @@ def _brief(arguments: dict[str, Any]) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-@step(name="cite")
-async def cite(answered: Answered, ctx: _NeedsSources) -> AskResult:
+def cite(mode: AskMode) -> Step[Answered, AskResult, _NeedsSources]:
     """Attach the numbered sources and flag the ones the answer's [n] marks point at."""
-    message: AssistantMessage = answered.completion.message
-    sources = ctx.sources.sources
-    text = number_citations(message.content or "", sources)
-    return AskResult(
-        query=answered.request.query,
-        mode=answered.request.mode,
-        model=answered.completion.model,
-        answer=text,
-        reasoning=message.reasoning,
-        status=answered.status,
-        sources=mark_cited(sources, text),
-        tool_calls=answered.tool_calls,
-        usage=answered.completion.usage or Usage(),
-        turn=answered.turn,
-    )
+
+    async def run(answered: Answered, ctx: _NeedsSources) -> AskResult:
+        message: AssistantMessage = answered.completion.message
+        sources = ctx.sources.sources
+        text = number_citations(message.content or "", sources)
+        return AskResult(
+            query=answered.request.query,
+            mode=mode,
+            model=answered.completion.model,
+            answer=text,
+            reasoning=message.reasoning,
+            status=answered.status,
+            sources=mark_cited(sources, text),
+            tool_calls=answered.tool_calls,
+            usage=answered.completion.usage or Usage(),
+            turn=answered.turn,
+        )
+
+    return Step(run, name="cite")
 
 
 RAG_PIPELINE = (
     Pipeline.create(prepare, context=AskContext, name="ask-rag")
     .pipe(retrieve)
     .pipe(answer)
-    .pipe(cite)
+    .pipe(cite("rag"))
 )
 PLAIN_PIPELINE = (
     Pipeline.create(prepare, context=AskContext, name="ask-plain")
     .pipe(skip_retrieval)
     .pipe(answer)
-    .pipe(cite)
+    .pipe(cite("plain"))
 )
 AGENT_PIPELINE = (
-    Pipeline.create(prepare, context=AskContext, name="ask-agent").pipe(tool_loop).pipe(cite)
+    Pipeline.create(prepare, context=AskContext, name="ask-agent")
+    .pipe(tool_loop)
+    .pipe(cite("agent"))
 )
-
-
-async def run_ask(request: AskRequest, ctx: AskContext) -> AskResult:
-    """Run one question through its mode's pipeline; an expected failure raises its LlmorchError."""
-    pipelines = {"rag": RAG_PIPELINE, "agent": AGENT_PIPELINE, "plain": PLAIN_PIPELINE}
-    pipeline = pipelines[request.mode]
-    result = await pipeline.execute(request, ctx)
-    done = result.unwrap()
-    timings = {name: round(ms, 2) for name, ms in _durations(result.steps)}
-    timings["total"] = round(result.meta.duration_ms, 2)
-    return done.model_copy(update={"timings_ms": timings, "trace_id": result.meta.trace_id})
 
 
 def status_note(result: AskResult) -> str | None:
@@ -374,8 +375,3 @@ _STATUS_NOTES = {
     "max_iterations": "the model kept calling tools up to llm.max_tool_iterations; " + _TOOLS_OFF,
     "repeated_failure": "the model kept repeating a tool call that had failed; " + _TOOLS_OFF,
 }
-
-
-def _durations(steps: Iterable[StepResult[object]]) -> Iterable[tuple[str, float]]:
-    for s in steps:
-        yield s.meta.name, s.meta.duration_ms

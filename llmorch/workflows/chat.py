@@ -18,7 +18,8 @@ from llmorch.errors import ConfigError, LlmError
 from llmorch.llm.messages import Message, SystemMessage, UserMessage
 from llmorch.paths import make_private_dir, write_private
 from llmorch.workflows import prompts
-from llmorch.workflows.ask import AskContext, AskMode, AskRequest, AskResult, OnDelta, run_ask
+from llmorch.workflows.ask import AskRequest, AskResult, OnDelta
+from llmorch.workflows.asking import run_ask
 from llmorch.workflows.citations import Source
 from llmorch.workflows.compression import (
     CHARS_PER_TOKEN,
@@ -26,6 +27,7 @@ from llmorch.workflows.compression import (
     estimate_tokens,
     history_with_summary,
 )
+from llmorch.workflows.modes import AskMode
 
 if TYPE_CHECKING:
     from llmorch.workflows.runtime import Runtime
@@ -195,15 +197,15 @@ class ChatSession:
             history=fitted.history,
             max_tokens=self.runtime.settings.chat.answer_tokens,
         )
-        context = AskContext(
-            runtime=self.runtime,
-            knowledge=self.runtime,
-            on_delta=on_delta,
-            on_status=on_status,
-            stream=stream,
-        )
         try:
-            result = await run_ask(request, context)
+            result = await run_ask(
+                request,
+                self.runtime,
+                trigger="chat",
+                on_delta=on_delta,
+                on_status=on_status,
+                stream=stream,
+            )
         finally:
             await self.runtime.release_knowledge()
         self.state.messages.extend(result.turn)

@@ -41,6 +41,10 @@ class HasLlm(Protocol):
     def note_roots(self) -> list[Path]: ...
 
 
+class WorkflowRuntime(HasLlm, KnowledgeSearch, Protocol):
+    """What a workflow runs against: the model, the settings and the notes (the Runtime is one)."""
+
+
 @dataclass
 class WorkflowContext:
     """What a workflow's steps read: the model, the notes, where streamed text and progress go,
@@ -56,7 +60,11 @@ class WorkflowContext:
 
 @dataclass(frozen=True)
 class Workflow(Generic[In, Out]):
-    """A named, typed pipeline. `source` says where it came from ('builtin', a file, a package)."""
+    """A named, typed pipeline. `source` says where it came from ('builtin', a file, a package).
+
+    `text_field` names the output field `llmorch run` prints as text on a terminal (an answer, a
+    report); without it the output is printed as JSON.
+    """
 
     name: str
     description: str
@@ -64,6 +72,7 @@ class Workflow(Generic[In, Out]):
     output_model: type[Out]
     pipeline: Pipeline[In, Out, WorkflowContext]
     source: str = "builtin"
+    text_field: str | None = None
 
     def definition_hash(self) -> str:
         """Changes when the name, schemas or steps change: run records tell versions apart."""
@@ -73,6 +82,7 @@ class Workflow(Generic[In, Out]):
             repr(self.input_model.model_json_schema()),
             repr(self.output_model.model_json_schema()),
             self.pipeline.name,
+            *self.pipeline.step_names,
         ):
             digest.update(part.encode())
         return digest.hexdigest()[:16]

@@ -48,6 +48,8 @@ let
     "python-frontmatter"
     "pathspec"
     "filelock"
+    "starlette"
+    "uvicorn"
     "pytest"
     "pytest-asyncio"
     "pexpect"

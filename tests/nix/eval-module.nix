@@ -74,6 +74,10 @@ let
         type = types.listOf types.str;
         default = [ ];
       };
+      networking.firewall.allowedTCPPorts = mkOption {
+        type = types.listOf types.port;
+        default = [ ];
+      };
     };
   };
 
@@ -93,6 +97,7 @@ let
         generate = name: value: builtins.toFile name (builtins.toJSON value);
       };
     writeShellScript = name: text: builtins.toFile name "#!/bin/bash\n${text}";
+    writeText = name: text: builtins.toFile name text;
   };
 
   evaluated = lib.evalModules {
@@ -108,6 +113,7 @@ in
 {
   inherit (config.systemd) services timers;
   tmpfiles = config.systemd.tmpfiles.rules;
+  firewallPorts = config.networking.firewall.allowedTCPPorts;
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
   # Rendering the option docs forces every type, default and description to evaluate.
   options = map (o: {

@@ -49,6 +49,7 @@ class Evaluation:
     services: dict[str, Any]
     timers: dict[str, Any]
     tmpfiles: list[str]
+    firewall_ports: list[int]
     failed_assertions: list[str]
     options: list[dict[str, str]]
     store: Path
@@ -90,6 +91,7 @@ class NixEval:
             services=data["services"],
             timers=data["timers"],
             tmpfiles=data["tmpfiles"],
+            firewall_ports=data["firewallPorts"],
             failed_assertions=data["failedAssertions"],
             options=data["options"],
             store=self.store,
@@ -399,3 +401,138 @@ def test_every_option_is_documented(nix_eval: NixEval) -> None:
     } <= names
     undocumented = [o["name"] for o in ev.options if not (o["description"] or "").strip()]
     assert undocumented == []
+
+
+GREETING_WORKFLOW = """
+from pydantic import BaseModel
+
+from llmorch.pipeline import Pipeline, step
+from llmorch.workflows.definition import Workflow, WorkflowContext
+
+
+class Greeting(BaseModel):
+    name: str
+    times: int = 1
+
+
+class Greeted(BaseModel):
+    text: str
+
+
+@step
+async def greet(inp: Greeting, ctx: WorkflowContext) -> Greeted:
+    return Greeted(text=" ".join([f"hello {inp.name}"] * inp.times))
+
+
+GREET = Workflow(
+    name="greet",
+    description="Greets someone.",
+    input_model=Greeting,
+    output_model=Greeted,
+    pipeline=Pipeline.create(greet, context=WorkflowContext, name="greet"),
+    text_field="text",
+)
+"""
+
+
+def test_workflow_job_runs_the_workflow_with_its_input_as_json(
+    nix_eval: NixEval, tmp_path: Path
+) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "greet.py").write_text(GREETING_WORKFLOW)
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        f'services.llmorch.settings.workflows.paths = [ "{flows}" ];\n'
+        "services.llmorch.jobs.hello = {\n"
+        '  workflow = "greet"; input = { name = "Ada"; times = 2; };\n'
+        '  schedule = "Sun 18:00"; outputFile = "/srv/notes/hello.md";\n'
+        "};"
+    )
+    unit = "llmorch-job-hello"
+    service = ev.services[unit]
+    _exe, flag, config_path, *args = ev.exec_start(unit)
+    assert args[:3] == ["run", "greet", "--input"]
+    assert args[3].startswith("@/nix/store/")
+    input_file = ev.store_file(args[3][1:])
+    assert json.loads(input_file.read_text()) == {"name": "Ada", "times": 2}
+    assert str(flows) in service["serviceConfig"]["BindReadOnlyPaths"]
+    assert service["serviceConfig"]["StandardOutput"] == "truncate:/srv/notes/hello.md"
+    assert ev.timers[unit]["timerConfig"]["OnCalendar"] == "Sun 18:00"
+    assert service["serviceConfig"]["ProtectSystem"] == "strict"  # the same hardening as ask jobs
+
+    # The unit's command line, run with this checkout's llmorch, prints the workflow's result.
+    root = tmp_path / "root"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMORCH_", "XDG_"))}
+    env.update({k: str(root / v.lstrip("/")) for k, v in service["environment"].items()})
+    command = [sys.executable, "-m", "llmorch", flag, str(ev.store_file(config_path))]
+    command += [*args[:3], f"@{input_file}"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "hello Ada hello Ada"
+
+
+def test_a_job_needs_exactly_one_of_query_or_workflow(nix_eval: NixEval) -> None:
+    both = nix_eval(
+        "services.llmorch.enable = true;\n"
+        'services.llmorch.jobs.x = { query = "q"; workflow = "qa"; schedule = "daily"; };'
+    )
+    assert any("exactly one of `query` or `workflow`" in m for m in both.failed_assertions)
+    neither = nix_eval(
+        'services.llmorch.enable = true;\nservices.llmorch.jobs.x = { schedule = "daily"; };'
+    )
+    assert any("exactly one of `query` or `workflow`" in m for m in neither.failed_assertions)
+    stray_input = nix_eval(
+        "services.llmorch.enable = true;\n"
+        'services.llmorch.jobs.x = { query = "q"; input = { a = 1; }; schedule = "daily"; };'
+    )
+    assert any("input is only used with `workflow`" in m for m in stray_input.failed_assertions)
+
+
+SERVER = """
+  services.llmorch.server = {
+    enable = true;
+    host = "0.0.0.0";
+    port = 9000;
+    apiKeysFile = "/run/secrets/llmorch-server-keys";
+    openFirewall = true;
+  };
+"""
+
+
+def test_server_runs_llmorch_serve_as_a_hardened_long_running_service(nix_eval: NixEval) -> None:
+    result = nix_eval("services.llmorch.enable = true;" + SERVER)
+    unit = result.services["llmorch-server"]
+    config = unit["serviceConfig"]
+    assert result.exec_start("llmorch-server")[-5:] == [
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "9000",
+    ]
+    assert config["Type"] == "exec"
+    assert config["Restart"] == "on-failure"
+    assert unit["wantedBy"] == ["multi-user.target"]
+    assert "network-online.target" in unit["after"]
+    for key in ("DynamicUser", "ProtectSystem", "NoNewPrivileges", "SystemCallFilter"):
+        assert key in config
+    assert "server-api-keys:/run/secrets/llmorch-server-keys" in config["LoadCredential"]
+    keys_file = unit["environment"]["LLMORCH_SERVER__API_KEYS_FILE"]
+    assert keys_file == "/run/credentials/llmorch-server.service/server-api-keys"
+    assert result.firewall_ports == [9000]
+    assert not any("llmorch-server-keys" in text for text in result.store_texts().values())
+
+
+def test_server_firewall_stays_closed_unless_asked(nix_eval: NixEval) -> None:
+    result = nix_eval("services.llmorch.enable = true; services.llmorch.server.enable = true;")
+    assert result.firewall_ports == []
+    assert "LoadCredential" not in result.services["llmorch-server"]["serviceConfig"]
+    assert result.failed_assertions == []
+
+
+def test_server_on_the_network_without_keys_fails_an_assertion(nix_eval: NixEval) -> None:
+    result = nix_eval(
+        'services.llmorch.enable = true; services.llmorch.server = { enable = true; host = "0.0.0.0"; };'
+    )
+    assert any("apiKeysFile" in message for message in result.failed_assertions)
