@@ -38,6 +38,7 @@ COMMANDS = [
     Command("/mode", "/mode [rag|agent|plain]", "show or switch how questions are answered"),
     Command("/tags", "/tags [TAG,...|-]", "show or set the tag filter (- clears it)"),
     Command("/limit", "/limit [N]", "show or set the passages retrieved per question"),
+    Command("/run", "/run WORKFLOW [FIELD=VALUE ...]", "run a workflow; its result joins the chat"),
     Command("/compress", "/compress", "fold the conversation so far into a summary"),
     Command("/edit", "/edit", "write the next message in $EDITOR"),
     Command("/sessions", "/sessions", "list saved sessions"),
@@ -66,6 +67,7 @@ class Repl:
             "/mode": self._mode,
             "/tags": self._tags,
             "/limit": self._limit,
+            "/run": self._run,
             "/compress": self._compress,
             "/edit": self._edit,
             "/sessions": self._sessions,
@@ -137,6 +139,7 @@ class Repl:
                 "/model": lambda: self._models,
                 "/mode": lambda: MODES,
                 "/load": self._session_names,
+                "/run": self._workflow_names,
             },
         )
         _private_history(self.history_file)
@@ -147,6 +150,13 @@ class Repl:
             complete_while_typing=False,
             prompt_continuation="   … ",
         )
+
+    def _workflow_names(self) -> list[str]:
+        from llmorch.workflows.registry import WorkflowRegistry
+
+        return [
+            w.name for w in WorkflowRegistry.discover(self.session.runtime.settings).workflows()
+        ]
 
     def _session_names(self) -> list[str]:
         return [s.name or s.id for s in self.session.store.sessions()]
@@ -257,6 +267,25 @@ class Repl:
                 return True
             self.session.set_limit(int(limit))
         render.status(f"limit: {self.session.state.limit} passages")
+        return True
+
+    async def _run(self, line: str) -> bool:
+        import shlex
+
+        from llmorch.cli.run_cmd import parse_fields
+        from llmorch.workflows.registry import WorkflowRegistry
+
+        if not line:
+            render.status("give a workflow name, e.g. /run qa query='when do backups run?'")
+            return True
+        try:
+            name, *pairs = shlex.split(line)
+        except ValueError as exc:  # an unclosed quote
+            render.status(f"cannot read the arguments: {exc}")
+            return True
+        workflow = WorkflowRegistry.discover(self.session.runtime.settings).get(name)
+        raw = parse_fields(workflow.input_model, pairs)
+        render.plain(await self.session.run_workflow(name, raw, on_status=render.status))
         return True
 
     async def _compress(self, _: str) -> bool:

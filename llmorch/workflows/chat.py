@@ -4,18 +4,19 @@ when they would not fit the model's context), and the session is saved as JSON a
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from llmorch.errors import ConfigError, LlmError
-from llmorch.llm.messages import Message, SystemMessage, UserMessage
+from llmorch.llm.messages import AssistantMessage, Message, SystemMessage, UserMessage
 from llmorch.paths import make_private_dir, write_private
 from llmorch.workflows import prompts
 from llmorch.workflows.ask import AskRequest, AskResult, OnDelta
@@ -212,6 +213,35 @@ class ChatSession:
         self.state.sources = result.sources
         self.save()
         return result
+
+    async def run_workflow(
+        self,
+        name: str,
+        raw_input: dict[str, Any],
+        *,
+        on_status: Callable[[str], None] | None = None,
+    ) -> str:
+        """Run a named workflow (`/run`); its result joins the conversation as an exchange."""
+        from llmorch.workflows.execute import run_workflow
+        from llmorch.workflows.registry import WorkflowRegistry
+
+        workflow = WorkflowRegistry.discover(self.runtime.settings).get(name)
+        try:
+            outcome = await run_workflow(
+                workflow, raw_input, self.runtime, trigger="chat", on_status=on_status, stream=False
+            )
+        finally:
+            await self.runtime.release_knowledge()
+        output = outcome.output
+        if workflow.text_field is not None:
+            text = str(getattr(output, workflow.text_field))
+        else:
+            text = output.model_dump_json(indent=2)
+        request = f"(ran workflow {name} with {json.dumps(raw_input, ensure_ascii=False)})"
+        self.state.messages += [UserMessage(content=request), AssistantMessage(content=text)]
+        self.state.sources = outcome.sources
+        self.save()
+        return text
 
     async def context_tokens(self) -> int:
         """The model's context window: as its server reports it, else `chat.context_tokens`."""

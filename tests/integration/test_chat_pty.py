@@ -324,3 +324,20 @@ def test_edit_composes_the_message_in_the_editor(chat_env: dict[str, str]) -> No
     child.expect("Turn 1: you asked about Question: written in the editor")
     child.expect(PROMPT)
     _leave(child)
+
+
+def test_run_completes_a_workflow_name_and_its_result_joins_the_conversation(
+    chat_env: dict[str, str],
+) -> None:
+    child = spawn_chat(chat_env)
+    child.send("/run pl")
+    time.sleep(0.3)
+    child.send("\t")  # completes the workflow name from the registry
+    child.expect("plain")
+    child.sendline(" 'query=when does restic run'")
+    child.expect("Turn 1: you asked about when does restic run")  # plain: the bare question
+    child.expect(PROMPT)
+    child.sendline("and then?")
+    child.expect("Turn 2: you asked about")  # the workflow's exchange is in the history
+    child.expect(PROMPT)
+    _leave(child)
