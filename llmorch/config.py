@@ -278,6 +278,12 @@ class RunsSettings(_Section):
     )
 
 
+class ChatSettings(_Section):
+    answer_tokens: int = Field(
+        default=512, ge=64, description="Room kept free for the answer when fitting the history."
+    )
+
+
 class HookSettings(_Section):
     """One webhook: `POST /hooks/<name>` runs `workflow` with input taken from the JSON body."""
 
@@ -334,6 +340,7 @@ class Settings(BaseSettings):
     workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     runs: RunsSettings = Field(default_factory=RunsSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
 
     model_config = SettingsConfigDict(

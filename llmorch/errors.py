@@ -63,6 +63,11 @@ class RetrievalError(LlmorchError):
     kind = "retrieval"
 
 
+class IndexMissingError(RetrievalError):
+    """The collection has not been created yet: nothing was ingested. Answering surfaces carry on
+    from the model alone; searching ones report it."""
+
+
 class ToolError(LlmorchError):
     """A tool was unknown, got invalid arguments, timed out or raised."""
 

@@ -32,9 +32,12 @@ def ask(
         typer.Option(
             "--mode",
             help="rag: retrieve, then answer from the passages (reliable with small models). "
-            "agent: the model searches through the tool loop.",
+            "agent: the model searches through the tool loop. plain: the model alone, no notes.",
         ),
     ] = "rag",
+    no_rag: Annotated[
+        bool, typer.Option("--no-rag", help="Same as --mode plain: the index is never opened.")
+    ] = False,
     model: ModelOption = None,
     collection: CollectionOption = None,
     tags: TagsOption = None,
@@ -78,9 +81,11 @@ def ask(
 
     text = _read_query(query)
     settings = ctx.ensure_object(AppState).settings
-    request = AskRequest(query=text, mode=mode, tags=split_tags(tags), limit=limit)
+    request = AskRequest(
+        query=text, mode="plain" if no_rag else mode, tags=split_tags(tags), limit=limit
+    )
     if schema is not None:
-        if mode != "rag":
+        if request.mode != "rag":
             raise typer.BadParameter("--schema answers in rag mode only", param_hint="'--mode'")
         _ask_structured(
             Runtime(settings, model=model, collection=collection), request, schema, as_json

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,19 +12,29 @@ from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOp
 from llmorch.cli.state import AppState
 from llmorch.workflows.modes import AskMode
 
+if TYPE_CHECKING:
+    from llmorch.workflows.chat import SavedSession, SessionStore
+
 
 def chat(
     ctx: typer.Context,
     mode: Annotated[
         AskMode | None,
-        typer.Option("--mode", help="rag (default) or agent; see `llmorch ask --help`."),
+        typer.Option("--mode", help="rag (default), agent or plain; see `llmorch ask --help`."),
     ] = None,
+    no_rag: Annotated[
+        bool, typer.Option("--no-rag", help="Ask the model alone (mode plain): no index.")
+    ] = False,
     model: ModelOption = None,
     collection: CollectionOption = None,
     tags: TagsOption = None,
     resume: Annotated[
         bool, typer.Option("--resume", "-r", help="Continue the last saved session.")
     ] = False,
+    session_name: Annotated[
+        str | None,
+        typer.Option("--session", "-s", help="Continue the session saved under NAME, or start it."),
+    ] = None,
     show_thinking: Annotated[
         bool, typer.Option("--show-thinking", help="Show the model's reasoning.")
     ] = False,
@@ -32,7 +42,7 @@ def chat(
 ) -> None:
     """Chat with your notes: follow-up questions keep the conversation's context.
 
-    Example: llmorch chat --resume   (then /help inside for commands)
+    Examples: llmorch chat --resume · llmorch chat --session homelab   (/help inside lists commands)
     """
     import asyncio
 
@@ -49,13 +59,12 @@ def chat(
     from llmorch.workflows.runtime import Runtime
 
     settings = ctx.ensure_object(AppState).settings
+    mode = "plain" if no_rag else mode
     store = SessionStore(paths.state_dir() / "sessions")
-    saved = store.latest() if resume else None
-    if resume and saved is None:
-        render.status("no saved session to resume; starting a new one")
+    saved = _saved_session(store, session_name, resume=resume)
     if saved is not None:
         saved.mode = mode or saved.mode
-        render.status(f"resuming session {saved.id} ({len(saved.messages)} messages)")
+        render.status(f"resuming session {saved.name or saved.id} ({len(saved.messages)} messages)")
 
     async def run() -> None:
         runtime = Runtime(
@@ -70,7 +79,21 @@ def chat(
             session = ChatSession(
                 runtime, store, mode=mode or "rag", tags=split_tags(tags), saved=saved
             )
+            session.state.name = session.state.name or session_name
             repl = Repl(session, paths.state_dir() / "chat_history", show_thinking=show_thinking)
             await repl.run()
 
     asyncio.run(run())
+
+
+def _saved_session(store: SessionStore, name: str | None, *, resume: bool) -> SavedSession | None:
+    """The session to continue: the one named, else the latest with --resume, else none."""
+    if name is not None:
+        saved = store.load(name)
+        if saved is None:
+            render.status(f"new session {name}")
+        return saved
+    saved = store.latest() if resume else None
+    if resume and saved is None:
+        render.status("no saved session to resume; starting a new one")
+    return saved

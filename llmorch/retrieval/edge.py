@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from filelock import FileLock, Timeout
 
-from llmorch.errors import RetrievalError
+from llmorch.errors import IndexMissingError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
     DENSE_VECTOR,
@@ -268,8 +268,8 @@ class EdgeStore:
         )
 
 
-def _missing(collection: str, edge_path: Path) -> RetrievalError:
-    return RetrievalError(
+def _missing(collection: str, edge_path: Path) -> IndexMissingError:
+    return IndexMissingError(
         f"collection {collection!r} does not exist in {edge_path}",
         hint="run `llmorch ingest PATH` first",
     )

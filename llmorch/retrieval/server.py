@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from llmorch.errors import ConfigError, RetrievalError
+from llmorch.errors import ConfigError, IndexMissingError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
     DENSE_VECTOR,
@@ -68,7 +68,7 @@ class ServerStore:
 
     def meta(self) -> CollectionMeta:
         if not self.exists():
-            raise RetrievalError(
+            raise IndexMissingError(
                 f"collection {self._collection!r} does not exist on {self._where}",
                 hint="run `llmorch ingest PATH` first",
             )

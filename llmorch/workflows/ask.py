@@ -47,6 +47,9 @@ class Question(BaseModel):
     history: list[Message] = Field(
         default_factory=list[Message], description="Earlier turns of a conversation, oldest first."
     )
+    max_tokens: int | None = Field(
+        default=None, ge=1, description="Cap on the answer (rag, plain): chat keeps it in context."
+    )
 
 
 class AskRequest(Question):
@@ -118,6 +121,8 @@ class Prepared:
 class Retrieved:
     request: Question
     sources: list[Source]
+    status: str = "ok"
+    """'no_index' when there was nothing to search; 'plain' when retrieval was not wanted."""
 
 
 @dataclass(frozen=True)
@@ -138,8 +143,20 @@ async def prepare(request: Question, ctx: object) -> Prepared:
 
 @step(name="retrieve")
 async def retrieve(prepared: Prepared, ctx: _NeedsKnowledge) -> Retrieved:
-    hits = await ctx.knowledge.search(prepared.search)
+    """Search the notes; before the first ingest there are none, and the model answers alone."""
+    from llmorch.errors import IndexMissingError
+
+    try:
+        hits = await ctx.knowledge.search(prepared.search)
+    except IndexMissingError:
+        return Retrieved(prepared.request, [], status="no_index")
     return Retrieved(prepared.request, ctx.sources.add(hits))
+
+
+@step(name="skip_retrieval")
+async def skip_retrieval(prepared: Prepared, ctx: object) -> Retrieved:
+    """Plain mode: the index is never opened."""
+    return Retrieved(prepared.request, [], status="plain")
 
 
 @step(name="answer")
@@ -147,32 +164,42 @@ async def answer(retrieved: Retrieved, ctx: _NeedsAnswer) -> Answered:
     """Ask the model with the passages attached; stream its words to `on_delta` as they come,
     with marks that name a source already shown as its number."""
     request = retrieved.request
+    if retrieved.status == "ok":
+        system, question = (
+            prompts.RAG_SYSTEM,
+            prompts.rag_question(request.query, retrieved.sources),
+        )
+    else:
+        system, question = prompts.PLAIN_SYSTEM, request.query
     messages: list[Message] = [
-        SystemMessage(content=prompts.RAG_SYSTEM),
+        SystemMessage(content=system),
         *request.history,
-        UserMessage(content=prompts.rag_question(request.query, retrieved.sources)),
+        UserMessage(content=question),
     ]
     marks = CitationStream(ctx.sources)
-    completion = await _complete(ctx, messages, _numbered(ctx.on_delta, marks))
+    completion = await _complete(
+        ctx, messages, _numbered(ctx.on_delta, marks), max_tokens=request.max_tokens
+    )
     if ctx.on_delta is not None and (rest := marks.flush()):
         ctx.on_delta(TextDelta(rest))
     # The conversation keeps the bare question: passages are re-retrieved each turn, not replayed.
     turn: list[Message] = [UserMessage(content=request.query), completion.message]
-    return Answered(request, completion, turn)
+    status = "no_index" if retrieved.status == "no_index" else "ok"
+    return Answered(request, completion, turn, status=status)
 
 
 async def _complete(
-    ctx: _NeedsModel, messages: list[Message], on_delta: OnDelta | None
+    ctx: _NeedsModel, messages: list[Message], on_delta: OnDelta | None, *, max_tokens: int | None
 ) -> Completion:
     llm = ctx.runtime.llm()
     if not ctx.stream:
-        completion = await llm.complete(messages)
+        completion = await llm.complete(messages, max_tokens=max_tokens)
         if on_delta is not None:
             if completion.message.reasoning:
                 on_delta(ReasoningDelta(completion.message.reasoning))
             on_delta(TextDelta(completion.message.content or ""))
         return completion
-    async for event in llm.stream(messages):
+    async for event in llm.stream(messages, max_tokens=max_tokens):
         if isinstance(event, StreamDone):
             return event.completion
         if on_delta is not None:
@@ -283,8 +310,10 @@ def cite(mode: AskMode) -> Step[Answered, AskResult, _NeedsSources]:
         message: AssistantMessage = answered.completion.message
         sources = ctx.sources.sources
         text = number_citations(message.content or "", sources)
-        # An answer no note backs must say so: the reader would otherwise take it for the notes'.
-        status = "no_sources" if answered.status == "ok" and not sources else answered.status
+        # An answer no note backs must say so: the reader would otherwise take it for the notes'
+        # (unless notes were not asked for: plain mode).
+        unbacked = answered.status == "ok" and not sources and mode != "plain"
+        status = "no_sources" if unbacked else answered.status
         return AskResult(
             query=answered.request.query,
             mode=mode,
@@ -308,6 +337,12 @@ RAG_PIPELINE = (
     .pipe(answer)
     .pipe(cite("rag"))
 )
+PLAIN_PIPELINE = (
+    Pipeline.create(prepare, context=AskContext, name="ask-plain")
+    .pipe(skip_retrieval)
+    .pipe(answer)
+    .pipe(cite("plain"))
+)
 AGENT_PIPELINE = (
     Pipeline.create(prepare, context=AskContext, name="ask-agent")
     .pipe(tool_loop)
@@ -323,8 +358,13 @@ def status_note(result: AskResult) -> str | None:
 
 
 _TOOLS_OFF = "the answer above is its reply once tools were switched off"
+NO_INDEX_NOTE = (
+    "no notes are indexed yet, so this answer is from the model alone; "
+    "index them with `llmorch ingest PATH`"
+)
 _STATUS_NOTES = {
     "no_sources": "no notes matched, so the answer above is not drawn from your notes",
+    "no_index": NO_INDEX_NOTE,
     "length": "the answer was cut off at the model's token limit",
     "max_iterations": "the model kept calling tools up to llm.max_tool_iterations; " + _TOOLS_OFF,
     "repeated_failure": "the model kept repeating a tool call that had failed; " + _TOOLS_OFF,

@@ -13,6 +13,8 @@ RAG_SYSTEM = (
     "cover it."
 )
 
+PLAIN_SYSTEM = "You are a helpful assistant. Answer concisely."
+
 AGENT_SYSTEM = (
     "You help the user with their notes. Call the search_knowledge_base tool to find relevant "
     "passages before answering, and read_note to read a whole note when a passage is not enough. "

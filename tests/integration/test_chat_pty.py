@@ -219,3 +219,125 @@ def test_ask_on_a_narrow_terminal_wraps_the_streamed_answer_then_numbers_the_sou
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def _leave(child: pexpect.spawn) -> None:
+    child.sendline("/exit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_tab_completes_slash_commands_with_descriptions_then_model_names(
+    chat_env: dict[str, str],
+) -> None:
+    child = spawn_chat(chat_env)
+    child.send("/mo")
+    time.sleep(0.3)  # typed and pressed apart, as a person does
+    child.send("\t")
+    child.expect("show or switch the model")  # the menu lists both commands with descriptions
+    child.expect("show or switch how questions are answered")
+    child.send("l ")  # Tab inserted the common part, /mode; this makes it /model
+    time.sleep(0.3)
+    child.send("\t")  # the server's one model completes the argument
+    time.sleep(0.3)
+    child.send("\r")
+    child.expect("model: scripted-model")
+    child.expect(PROMPT)
+    _leave(child)
+
+
+def test_ctrl_r_finds_an_earlier_question_and_sends_it_again(chat_env: dict[str, str]) -> None:
+    child = spawn_chat(chat_env)
+    child.sendline("when does restic run")
+    child.expect("Turn 1")
+    child.expect(PROMPT)
+    child.sendline("and the garden")
+    child.expect("Turn 2")
+    child.expect(PROMPT)
+    child.send("\x12")  # Ctrl-R
+    time.sleep(0.3)
+    child.send("restic")
+    child.expect(r"reverse-i-search.*when does")
+    time.sleep(0.3)
+    child.send("\r")  # accepts the match
+    time.sleep(0.3)
+    child.send("\r")  # and sends it
+    child.expect("Turn 3: you asked about Question: when does restic run")
+    child.expect(PROMPT)
+    _leave(child)
+
+
+def test_a_session_saved_by_name_in_one_process_is_loaded_in_another(
+    chat_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**chat_env, "XDG_STATE_HOME": str(tmp_path / "state")}
+    first = spawn_chat(env)
+    first.sendline("when does restic run")
+    first.expect("Turn 1")
+    first.expect(PROMPT)
+    first.sendline("/save homelab")
+    first.expect(r"sessions/homelab\.json")
+    first.expect(PROMPT)
+    _leave(first)
+
+    second = spawn_chat(env)
+    second.sendline("/sessions")
+    second.expect(r"homelab .* 2 messages")
+    second.sendline("/load homelab")
+    second.expect(r"loaded session homelab \(2 messages\)")
+    second.sendline("and after that?")
+    second.expect("Turn 2: you asked about")  # the first process's exchange went with it
+    second.expect(PROMPT)
+    second.sendline("/rename restic")
+    second.expect(r"sessions/restic\.json")
+    second.expect(PROMPT)
+    _leave(second)
+
+    third = spawn_chat(env, "--session", "restic")
+    assert "resuming session restic (4 messages)" in (third.before or "")
+    _leave(third)
+    sessions = tmp_path / "state" / "llmorch" / "sessions"
+    assert sorted(p.name for p in sessions.iterdir()) == ["restic.json"]
+    assert (sessions.stat().st_mode & 0o777, (sessions / "restic.json").stat().st_mode & 0o777) == (
+        0o700,
+        0o600,
+    )
+    history = tmp_path / "state" / "llmorch" / "chat_history"
+    assert history.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_double_slash_sends_a_message_that_starts_with_a_slash(
+    chat_env: dict[str, str],
+) -> None:
+    child = spawn_chat(chat_env)
+    child.sendline("//etc/fstab mounts what?")
+    child.expect("Turn 1: you asked about Question: /etc/fstab mounts what")
+    child.expect(PROMPT)
+    _leave(child)
+
+
+def test_edit_composes_the_message_in_the_editor(chat_env: dict[str, str]) -> None:
+    editor = 'sh -c \'printf "written in the editor" > "$1"\' editor'
+    child = spawn_chat({**chat_env, "EDITOR": editor, "VISUAL": ""})
+    child.sendline("/edit")
+    child.expect("Turn 1: you asked about Question: written in the editor")
+    child.expect(PROMPT)
+    _leave(child)
+
+
+def test_run_completes_a_workflow_name_and_its_result_joins_the_conversation(
+    chat_env: dict[str, str],
+) -> None:
+    child = spawn_chat(chat_env)
+    child.send("/run pl")
+    time.sleep(0.3)
+    child.send("\t")  # completes the workflow name from the registry
+    child.expect("plain")
+    child.sendline(" 'query=when does restic run'")
+    child.expect("Turn 1: you asked about when does restic run")  # plain: the bare question
+    child.expect(PROMPT)
+    child.sendline("and then?")
+    child.expect("Turn 2: you asked about")  # the workflow's exchange is in the history
+    child.expect(PROMPT)
+    _leave(child)

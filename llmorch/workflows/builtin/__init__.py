@@ -11,4 +11,5 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "llmorch.workflows.builtin.summarize",
     "llmorch.workflows.builtin.digest",
     "llmorch.workflows.builtin.extract",
+    "llmorch.workflows.builtin.plain",
 )

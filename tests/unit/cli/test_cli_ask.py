@@ -115,10 +115,31 @@ def test_verbose_shows_the_traceback_of_an_expected_failure(
     assert "Traceback" in result.stderr
 
 
-def test_ask_before_ingest_is_a_retrieval_error(cli: Invoke) -> None:
-    result = cli("ask", "-q", "anything")
-    assert result.exit_code == 6
-    assert "llmorch ingest" in result.stderr
+def test_ask_before_ingest_answers_from_the_model_alone_with_a_note(
+    cli: Invoke, llm: ScriptedLlm
+) -> None:
+    result = cli("ask", "-q", "what is restic?", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["status"] == "no_index" and data["sources"] == []
+    assert data["answer"].startswith("Turn 1")
+    assert llm.requests[-1]["messages"][-1]["content"] == "what is restic?"  # no passages block
+    plain = cli("ask", "-q", "what is restic?")
+    assert plain.exit_code == 0
+    assert "no notes are indexed yet" in plain.stderr and "llmorch ingest PATH" in plain.stderr
+
+
+def test_no_rag_asks_the_model_alone_and_never_opens_the_index(
+    cli: Invoke, llm: ScriptedLlm, tmp_path: Path
+) -> None:
+    result = cli("ask", "--no-rag", "-q", "when do restic snapshots run?", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["mode"] == "plain" and data["status"] == "ok" and data["sources"] == []
+    sent = llm.requests[-1]["messages"]
+    assert sent[-1]["content"] == "when do restic snapshots run?"
+    assert "passages" not in sent[0]["content"]
+    assert not (tmp_path / "qdrant").exists()  # not even opened to find it missing
 
 
 def _cite_first_tool_source(body: dict[str, Any]) -> Reply:

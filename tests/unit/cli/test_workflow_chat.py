@@ -129,3 +129,79 @@ async def test_a_model_the_server_does_not_offer_is_refused_and_the_old_one_kept
         await session.ask("still answered?")
     assert session.state.model is None
     assert [r["model"] for r in llm.requests] == ["scripted-model"]
+
+
+async def test_the_alias_of_the_model_in_use_is_accepted_though_the_server_lists_a_file_name(
+    config: Path, indexed: Path, llm: ScriptedLlm, tmp_path: Path
+) -> None:
+    settings = load_config(config, {"llm": {"model": "smollm2"}}).settings
+    async with Runtime(settings) as runtime:
+        session = ChatSession(runtime, SessionStore(tmp_path / "sessions"))
+        await session.set_model("smollm2")  # the server lists only "scripted-model"
+        await session.ask("q")
+    assert session.state.model == "smollm2"
+    assert [r["model"] for r in llm.requests] == ["smollm2"]
+
+
+async def test_named_sessions_save_load_rename_and_list(runtime: Runtime, tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "sessions")
+    async with runtime:
+        session = ChatSession(runtime, store)
+        await session.ask("when does restic run?")
+        path = store.rename(session.state, "backups")
+        assert path.name == "backups.json"
+        assert [p.name for p in store.directory.iterdir()] == ["backups.json"]  # no id copy
+        store.rename(session.state, "restic")
+        loaded = store.load("restic")
+    assert loaded is not None and loaded.messages == session.messages
+    assert store.load("backups") is None
+    assert [s.name for s in store.sessions()] == ["restic"]
+
+
+def test_a_session_name_cannot_leave_the_sessions_folder(tmp_path: Path) -> None:
+    from llmorch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="invalid session name"):
+        SessionStore(tmp_path / "sessions").load("../config")
+
+
+async def test_sessions_are_private_files_in_a_private_folder(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    folder = tmp_path / "sessions"
+    folder.mkdir(mode=0o755)  # as an earlier version left it
+    async with runtime:
+        await ChatSession(runtime, SessionStore(folder)).ask("private question")
+    (file,) = folder.glob("*.json")
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert file.stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_conversation_too_long_for_the_context_is_compressed_with_a_notice(
+    config: Path, llm: ScriptedLlm, tmp_path: Path
+) -> None:
+    settings = load_config(config, {"llm": {"context_length": 1024}}).settings
+    notices: list[str] = []
+    async with Runtime(settings) as runtime:
+        session = ChatSession(runtime, SessionStore(tmp_path / "sessions"), mode="plain")
+        for n in range(4):
+            await session.ask(f"fact {n}: " + "the quick brown fox " * 40, on_status=notices.append)
+    assert len(notices) >= 1 and "compressed" in notices[0] and "1024-token" in notices[0]
+    summarise = [r for r in llm.requests if "Summarise" in r["messages"][0]["content"]]
+    assert summarise and "fact 0" in summarise[0]["messages"][1]["content"]
+    last = llm.requests[-1]["messages"]
+    assert last[1]["content"].startswith("Summary of our conversation so far: Turn 1")
+    assert sum(len(m["content"]) for m in last) // 3 <= 1024 - 512  # room left for the answer
+
+
+async def test_compress_on_demand_folds_every_turn_into_the_summary(
+    config: Path, llm: ScriptedLlm, tmp_path: Path
+) -> None:
+    async with Runtime(load_config(config).settings) as runtime:
+        session = ChatSession(runtime, SessionStore(tmp_path / "sessions"), mode="plain")
+        await session.ask("remember the code word: heron")
+        notice = await session.compress()
+        assert "compressed 2 earlier messages" in notice
+        assert session.messages == [] and session.state.summary
+        await session.ask("what was the code word?")
+    assert llm.requests[-1]["messages"][1]["content"].startswith("Summary of our conversation")
