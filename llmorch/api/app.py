@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from llmorch.api import openai_chat, routes, workflow_routes
+from llmorch.api import openai_chat, routes, run_routes, workflow_routes
 from llmorch.api.errors import HttpError, http_error_response
 from llmorch.api.handlers import endpoint
 from llmorch.api.security import bearer_token, check_api_key
@@ -70,6 +70,7 @@ def _routes() -> list[Route]:
             endpoint(workflow_routes.run_workflow_route),
             methods=["POST"],
         ),
+        Route("/api/runs/{id}", endpoint(run_routes.get_run)),
         Route("/hooks/{name}", endpoint(workflow_routes.webhook), methods=["POST"]),
         Route("/v1/models", endpoint(openai_chat.list_models)),
         Route("/v1/chat/completions", endpoint(openai_chat.chat_completions), methods=["POST"]),

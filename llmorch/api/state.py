@@ -7,6 +7,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from llmorch.api.background import BackgroundRuns
 from llmorch.api.gate import ModelGate
 from llmorch.errors import RetrievalError
 from llmorch.logging import Redactor
@@ -27,6 +28,7 @@ class ServerState:
     runtime: Runtime
     gate: ModelGate
     redact: Redactor
+    background: BackgroundRuns
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     _watcher: asyncio.Task[None] | None = None
     _registry: WorkflowRegistry | None = None
@@ -36,11 +38,13 @@ class ServerState:
         from llmorch.workflows.runtime import Runtime
 
         server = settings.server
+        gate = ModelGate(server.max_in_flight, server.queue_timeout_s)
         return cls(
             settings=settings,
             runtime=Runtime(settings),
-            gate=ModelGate(server.max_in_flight, server.queue_timeout_s),
+            gate=gate,
             redact=Redactor(settings.secret_values()),
+            background=BackgroundRuns(gate),
         )
 
     async def knowledge(self) -> KnowledgeBase:
@@ -70,6 +74,7 @@ class ServerState:
         self._watcher = asyncio.create_task(self._yield_to_ingest())
 
     async def aclose(self) -> None:
+        await self.background.drain(self.settings.server.shutdown_timeout_s)
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

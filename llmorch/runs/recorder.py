@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -44,6 +45,7 @@ CUT_MARKER = "…[cut {} chars]"
 # One store per database file per process, so a broken file is reported once, not once per run.
 _stores: dict[Path, RunStore] = {}
 _broken: set[Path] = set()
+_stores_lock = threading.Lock()
 
 
 def default_trigger() -> Trigger:
@@ -52,9 +54,10 @@ def default_trigger() -> Trigger:
 
 
 def _store_for(path: Path) -> RunStore:
-    if path not in _stores:
-        _stores[path] = RunStore(path)
-    return _stores[path]
+    with _stores_lock:  # async runs write from worker threads
+        if path not in _stores:
+            _stores[path] = RunStore(path)
+        return _stores[path]
 
 
 class RunRecorder:
@@ -72,7 +75,10 @@ class RunRecorder:
         parent_id: str | None = None,
         definition_hash: str | None = None,
         path: Path | None = None,
+        run_id: str | None = None,
     ) -> None:
+        """`run_id` is for a caller that must name the run before it ends (HTTP `?wait=false`);
+        by default a new id is made when the run opens."""
         self._config: RunsSettings = settings.runs
         self._redact = Redactor(settings.secret_values())
         self._path = path or default_path()
@@ -84,6 +90,7 @@ class RunRecorder:
         self.definition_hash = definition_hash
         self.output: Any = None
         self.run_id: str | None = None
+        self._chosen_id = run_id
         self._started_at = 0.0
         self._steps: list[StepRecord] = []
         self._model_calls: list[tuple[ModelCallRecord, str | None]] = []
@@ -105,14 +112,57 @@ class RunRecorder:
         self._retrievals.append((record, current_span_id()))
 
     def __enter__(self) -> RunRecorder:
+        start = self._open()
+        if start is not None:
+            self._begin(start)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        finish = self._close(exc)
+        if finish is not None:
+            finish()
+
+    # Async runs (the server's above all) write off the event loop: a write is usually well
+    # under a millisecond, but may wait up to the busy timeout for another process's transaction.
+    async def __aenter__(self) -> RunRecorder:
+        start = self._open()
+        if start is None:
+            return self
+        begin = asyncio.ensure_future(asyncio.to_thread(self._begin, start))
+        try:
+            await asyncio.shield(begin)
+        except asyncio.CancelledError as cancelled:
+            # The thread writes the row anyway; end it as cancelled rather than leave it running.
+            await begin
+            await self.__aexit__(type(cancelled), cancelled, None)
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        finish = self._close(exc)
+        if finish is not None:
+            await asyncio.to_thread(finish)
+
+    def _open(self) -> RunStart | None:
+        """Start observing (in the caller's context, where the run's parts report) and say what
+        to write; None when nothing is recorded."""
         self._started_at = time.time()
         if not self._config.enabled or self._path in _broken:
-            return self
+            return None
         self._observing = observing(self)
         self._observing.__enter__()
-        run_id = new_run_id(int(self._started_at * 1000))
-        start = RunStart(
-            id=run_id,
+        return RunStart(
+            id=self._chosen_id or new_run_id(int(self._started_at * 1000)),
             workflow=self.workflow,
             trigger=self.trigger,
             started_at=self._started_at,
@@ -122,36 +172,25 @@ class RunRecorder:
             parent_id=self.parent_id,
             definition_hash=self.definition_hash,
         )
-        if self._safely(lambda store: store.begin(start)):
-            self.run_id = run_id
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _begin(self, start: RunStart) -> None:
+        if self._safely(lambda store: store.begin(start)):
+            self.run_id = start.id
+
+    def _close(self, exc: BaseException | None) -> Callable[[], None] | None:
+        """Stop observing and build the end row; the write that remains, if the run was opened."""
         if self._observing is not None:
             self._observing.__exit__(None, None, None)
             self._observing = None
         run_id = self.run_id
         if run_id is None:
-            return
+            return None
         end = self._end(exc)
         retention = Retention(self._config.max_age_days, self._config.max_runs)
+        return lambda: self._finish(run_id, end, retention)
+
+    def _finish(self, run_id: str, end: RunEnd, retention: Retention) -> None:
         self._safely(lambda store: store.finish(run_id, end, retention))
-
-    async def __aenter__(self) -> RunRecorder:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
     def _safely(self, write: Callable[[RunStore], None]) -> bool:
         """Run one database write; on failure warn (once per file) and stop recording to it."""
