@@ -24,16 +24,22 @@ from llmorch.config import Settings
 
 # Reachable without an API key: liveness for probes, and webhooks, which carry their own secret.
 PUBLIC_PATHS = ("/health", "/hooks/")
+MCP_PATH = "/mcp"
 
 
 def create_app(settings: Settings) -> Starlette:
+    from llmorch.mcp.server import http_app
+
     state = ServerState.create(settings)
+    # The MCP server over the same runtime (one model client, one open index), behind the keys.
+    mcp = http_app(settings, path=MCP_PATH, runtime=state.runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncGenerator[None]:
         state.start()
         try:
-            yield
+            async with mcp.router.lifespan_context(mcp):  # MCP's session manager
+                yield
         finally:
             await state.aclose()
 
@@ -49,7 +55,7 @@ def create_app(settings: Settings) -> Starlette:
             )
         )
     app = Starlette(
-        routes=_routes(),
+        routes=[*_routes(), Route(MCP_PATH, mcp)],
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_exception},
