@@ -48,7 +48,11 @@ class ServerState:
         )
 
     async def knowledge(self) -> KnowledgeBase:
-        """The index, opened in a worker thread (opening may wait for an ingest to finish)."""
+        """The index, opened in a worker thread (opening may wait for an ingest to finish); once
+        open, at once, since a thread hop per request is a good part of a search's latency."""
+        opened = self.runtime.opened_knowledge()
+        if opened is not None:
+            return opened
         async with self._opening:
             return await asyncio.to_thread(self.runtime.knowledge)
 

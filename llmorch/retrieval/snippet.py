@@ -32,14 +32,15 @@ def _best_match(flat: str, query: str, width: int) -> int:
     wanted = {w.lower() for w in _WORD.findall(query)}
     if not wanted:
         return 0
-    # Whole words (maximal \w runs) that start with a wanted word, found by the regex engine
-    # rather than by testing every word of the chunk in Python.
-    starts = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, wanted)) + r")\w*")
+    # Whole words (maximal \w runs) starting with a wanted word, found by the regex engine; the
+    # longest wanted word matches first, and the shorter ones that also match are its prefixes.
+    longest_first = sorted(wanted, key=len, reverse=True)
+    starts = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, longest_first)) + r")")
+    also = {w: [v for v in wanted if v != w and w.startswith(v)] for w in wanted}
     found = [
         (m.start(), word)
         for m in starts.finditer(flat.lower())
-        for word in wanted
-        if m.group().startswith(word)
+        for word in (m.group(1), *also[m.group(1)])
     ]
     # One pass with a sliding window (matches in [anchor, anchor + span)): a long chunk that
     # repeats the query's words has hundreds of matches, and every search makes a snippet per hit.

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,6 +47,9 @@ CUT_MARKER = "…[cut {} chars]"
 _stores: dict[Path, RunStore] = {}
 _broken: set[Path] = set()
 _stores_lock = threading.Lock()
+# One writer thread for the async runs of this process: a run's end is queued behind its start,
+# and SQLite takes one writer at a time anyway.
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmorch-runs")
 
 
 def default_trigger() -> Trigger:
@@ -91,6 +95,7 @@ class RunRecorder:
         self.output: Any = None
         self.run_id: str | None = None
         self._chosen_id = run_id
+        self._opened = False
         self._started_at = 0.0
         self._steps: list[StepRecord] = []
         self._model_calls: list[tuple[ModelCallRecord, str | None]] = []
@@ -123,24 +128,16 @@ class RunRecorder:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        finish = self._close(exc)
-        if finish is not None:
-            finish()
+        self._stop_observing()
+        self._write_end(exc)
 
-    # Async runs (the server's above all) write off the event loop: a write is usually well
-    # under a millisecond, but may wait up to the busy timeout for another process's transaction.
+    # Async runs (the server's above all) write on the writer thread, never on the event loop: a
+    # write is usually well under a millisecond, but may wait up to the busy timeout for another
+    # process's transaction. The start is not waited for; the end, queued behind it, is.
     async def __aenter__(self) -> RunRecorder:
         start = self._open()
-        if start is None:
-            return self
-        begin = asyncio.ensure_future(asyncio.to_thread(self._begin, start))
-        try:
-            await asyncio.shield(begin)
-        except asyncio.CancelledError as cancelled:
-            # The thread writes the row anyway; end it as cancelled rather than leave it running.
-            await begin
-            await self.__aexit__(type(cancelled), cancelled, None)
-            raise
+        if start is not None:
+            _writer.submit(self._begin, start)
         return self
 
     async def __aexit__(
@@ -149,9 +146,10 @@ class RunRecorder:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        finish = self._close(exc)
-        if finish is not None:
-            await asyncio.to_thread(finish)
+        self._stop_observing()
+        if self._opened:
+            # Written even if this task is cancelled meanwhile: the thread goes on regardless.
+            await asyncio.get_running_loop().run_in_executor(_writer, self._write_end, exc)
 
     def _open(self) -> RunStart | None:
         """Start observing (in the caller's context, where the run's parts report) and say what
@@ -161,6 +159,7 @@ class RunRecorder:
             return None
         self._observing = observing(self)
         self._observing.__enter__()
+        self._opened = True
         return RunStart(
             id=self._chosen_id or new_run_id(int(self._started_at * 1000)),
             workflow=self.workflow,
@@ -177,19 +176,18 @@ class RunRecorder:
         if self._safely(lambda store: store.begin(start)):
             self.run_id = start.id
 
-    def _close(self, exc: BaseException | None) -> Callable[[], None] | None:
-        """Stop observing and build the end row; the write that remains, if the run was opened."""
+    def _stop_observing(self) -> None:
         if self._observing is not None:
             self._observing.__exit__(None, None, None)
             self._observing = None
+
+    def _write_end(self, exc: BaseException | None) -> None:
+        """The outcome and the tree, if the start was written."""
         run_id = self.run_id
         if run_id is None:
-            return None
+            return
         end = self._end(exc)
         retention = Retention(self._config.max_age_days, self._config.max_runs)
-        return lambda: self._finish(run_id, end, retention)
-
-    def _finish(self, run_id: str, end: RunEnd, retention: Retention) -> None:
         self._safely(lambda store: store.finish(run_id, end, retention))
 
     def _safely(self, write: Callable[[RunStore], None]) -> bool:
