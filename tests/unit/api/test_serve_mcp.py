@@ -11,9 +11,8 @@ from typing import Any
 
 import httpx2
 import pytest
-from conftest import NOTES
 from scripted_llm import ScriptedLlm
-from served import Served, ingest, serving, write_config
+from served import Served, bearer, serving, serving_indexed, write_config
 
 KEY = "mcp-key-0123456789"
 
@@ -23,8 +22,7 @@ def served(
     tmp_path_factory: pytest.TempPathFactory, vault: Path, model: ScriptedLlm
 ) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("mcp")
-    with serving(write_config(home, vault, model.base_url, api_keys=[KEY])) as server:
-        ingest(server.env)
+    with serving_indexed(write_config(home, vault, model.base_url, api_keys=[KEY])) as server:
         yield server
 
 
@@ -33,7 +31,7 @@ async def mcp_session(served: Served, key: str | None = KEY) -> AsyncIterator[An
     from mcp import ClientSession
     from mcp.client.streamable_http import streamable_http_client
 
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    headers = bearer(key) if key else {}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=30) as http,
         streamable_http_client(served.url + "/mcp", http_client=http) as (read, write),
@@ -43,7 +41,9 @@ async def mcp_session(served: Served, key: str | None = KEY) -> AsyncIterator[An
         yield session
 
 
-async def test_mcp_on_serve_lists_tools_searches_and_reads_a_note(served: Served) -> None:
+async def test_mcp_on_serve_lists_tools_searches_and_reads_a_note(
+    served: Served, vault: Path
+) -> None:
     async with mcp_session(served) as session:
         tools = {t.name for t in (await session.list_tools()).tools}
         assert {"search_knowledge_base", "read_note", "ask", "run_workflow"} <= tools
@@ -55,7 +55,7 @@ async def test_mcp_on_serve_lists_tools_searches_and_reads_a_note(served: Served
         resources = {r.uri for r in (await session.list_resources()).resources}
         assert "note://Backup%20strategy.md" in resources
         read = await session.read_resource("note://Backup%20strategy.md")
-        assert read.contents[0].text == NOTES["Backup strategy.md"]
+        assert read.contents[0].text == (vault / "Backup strategy.md").read_text()
 
 
 async def test_a_workflow_run_over_mcp_on_serve_is_recorded_with_trigger_mcp(

@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 import yaml
 from scripted_llm import Reply, ScriptedLlm
-from served import LLMORCH, Served, free_port, ingest, serving, write_config
+from served import (
+    LLMORCH,
+    Served,
+    bearer,
+    free_port,
+    ingest,
+    serving,
+    serving_indexed,
+    write_config,
+)
 
 KEY = "test-key-0123456789"
 HOOK_SECRET = "hook-secret-abcdef"
@@ -33,19 +42,12 @@ def served(
     config = write_config(
         home, vault, model.base_url, api_keys=[KEY], max_body_bytes=4096, hooks=HOOKS
     )
-    with serving(config) as server:
-        ingest(server.env)
+    with serving_indexed(config) as server:
         yield server
 
 
-@pytest.fixture(autouse=True)
-def fresh_script(model: ScriptedLlm) -> None:
-    model.replies.clear()
-    model.requests.clear()
-
-
 def auth(key: str = KEY) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+    return bearer(key)
 
 
 def test_query_answers_with_numbered_sources_and_usage(served: Served) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from scripted_llm import Reply, ScriptedLlm, echo_turns
-from served import LLMORCH, Served, ingest, serving, write_config
+from served import LLMORCH, Served, bearer, ingest, serving, serving_indexed, write_config
 
 KEY = "runs-key-0123456789"
 HOOK_SECRET = "runs-hook-token"
@@ -27,19 +27,12 @@ def served(
     home = tmp_path_factory.mktemp("runs")
     hooks = {"phone": {"workflow": "qa", "secret": HOOK_SECRET, "auth": "bearer"}}
     config = write_config(home, vault, model.base_url, api_keys=[KEY], hooks=hooks)
-    with serving(config) as server:
-        ingest(server.env)
+    with serving_indexed(config) as server:
         yield server
 
 
-@pytest.fixture(autouse=True)
-def fresh_script(model: ScriptedLlm) -> None:
-    model.replies.clear()
-    model.requests.clear()
-
-
 def auth(key: str = KEY) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+    return bearer(key)
 
 
 def record(served: Served, run_id: str) -> dict[str, Any]:
