@@ -33,19 +33,31 @@ def published_registry(runtime: Runtime) -> ToolRegistry:
 def list_workflows_tool(workflows: WorkflowRegistry) -> Tool:
     @tool(read_only=True)
     def list_workflows() -> list[dict[str, Any]]:
-        """List the workflows run_workflow can run, each with its description and the JSON Schema
-        of its input."""
+        """List the workflows run_workflow can run, each with its description and input fields
+        (run_workflow's schema carries each full input schema under x-workflow-inputs)."""
         return [
             {
                 "name": w.name,
                 "description": w.description,
                 "source": w.source,
-                "input_schema": w.input_model.model_json_schema(),
+                "inputs": input_fields(w.input_model.model_json_schema()),
             }
             for w in workflows.workflows()
         ]
 
     return list_workflows
+
+
+def input_fields(schema: dict[str, Any]) -> dict[str, Any]:
+    """A workflow's input in brief: field descriptions and which are required. Whole schemas of
+    every workflow overflow a tool result's size cap (and a model's attention) in one answer."""
+    return {
+        "required": schema.get("required", []),
+        "fields": {
+            name: field.get("description", field.get("title", ""))
+            for name, field in schema.get("properties", {}).items()
+        },
+    }
 
 
 def run_workflow_tool(workflows: WorkflowRegistry, runtime: Runtime) -> Tool:

@@ -1,5 +1,5 @@
 """Tool approval in a real pseudo-terminal: a write tool from the filesystem MCP server asks
-first, and a yes lets it write the file (no and always: tests/unit/tools/test_approval.py)."""
+first; yes lets it write the file, no leaves it unwritten (always: tests/unit/tools/test_approval.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import pexpect
 import yaml
 from indexed_vault import LLMORCH
 from mcp_servers import filesystem_server
+
+ASKS = r"allow(\x1b\[[0-9;]*m)* (\x1b\[[0-9;]*m)*files__write_file"
+"""The question, styled as the terminal shows it."""
 
 
 def spawn_write(tmp_path: Path, target: Path) -> pexpect.spawn:
@@ -36,10 +39,25 @@ def test_terminal_is_asked_and_yes_runs_the_tool(tmp_path: Path) -> None:
     shared.mkdir()
     target = shared / "note.txt"
     child = spawn_write(tmp_path, target)
-    child.expect(r"allow files__write_file")
+    child.expect(ASKS)
     child.expect("for this tool in this session: ")
     child.sendline("y")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
     assert target.read_text(encoding="utf-8") == "written"
+
+
+def test_terminal_is_asked_and_no_refuses_the_tool(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "note.txt"
+    child = spawn_write(tmp_path, target)
+    child.expect(ASKS)
+    child.expect("for this tool in this session: ")
+    child.sendline("n")
+    child.expect("the user declined to run files__write_file")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 7
+    assert not target.exists()

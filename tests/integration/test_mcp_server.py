@@ -115,7 +115,9 @@ async def exercise_every_tool_and_a_note(session: Any) -> None:
     }
     read_only = {name for name, t in tools.items() if t.annotations.read_only_hint}
     assert read_only == {"search_knowledge_base", "read_note", "ask", "list_workflows"}
-    assert tools["run_workflow"].input_schema["properties"]["workflow"]["enum"] == ["agent", "qa"]
+    published = tools["run_workflow"].input_schema["properties"]["workflow"]["enum"]
+    assert {"agent", "qa", "digest", "summarize"} <= set(published)
+    assert published == sorted(published)
 
     found = await session.call_tool("search_knowledge_base", {"query": "restic"})
     assert not found.is_error
@@ -131,7 +133,7 @@ async def exercise_every_tool_and_a_note(session: Any) -> None:
 
     listed = json.loads((await session.call_tool("list_workflows", {})).content[0].text)
     qa = next(w for w in listed if w["name"] == "qa")
-    assert "query" in qa["input_schema"]["properties"]
+    assert qa["inputs"]["required"] == ["query"] and "limit" in qa["inputs"]["fields"]
 
     ran = await session.call_tool(
         "run_workflow", {"workflow": "qa", "input": {"query": "when does restic run?"}}
