@@ -166,8 +166,13 @@ async def test_stdio_server_answers_every_tool_and_writes_only_protocol_to_stdou
         await exercise_every_tool_and_a_note(session)
     stderr.close()
     assert "DEBUG" in (tmp_path / "stderr.txt").read_text(), "logs belong on stderr"
-    runs = subprocess.run(
-        [str(LLMORCH), "runs", "list", "--json"], env=env, capture_output=True, text=True
+    runs = await asyncio.to_thread(
+        subprocess.run,
+        [str(LLMORCH), "runs", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     by_mcp = [
         (r["workflow"], r["status"]) for r in json.loads(runs.stdout) if r["trigger"] == "mcp"
