@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 TRIGGER = "mcp"
 
 
+_MCP_RESULT_CHARS = 100_000
+
+
 def published_registry(runtime: Runtime) -> ToolRegistry:
     """search_knowledge_base, read_note, ask, list_workflows and run_workflow."""
     from llmorch.tools.defaults import build_default_registry
@@ -24,6 +27,9 @@ def published_registry(runtime: Runtime) -> ToolRegistry:
 
     workflows = WorkflowRegistry.discover(runtime.settings)
     registry = build_default_registry(runtime.settings, runtime, note_roots=runtime.note_roots)
+    # tools.max_result_chars protects a small local model's context; an MCP client's host bounds
+    # what it shows itself, and a cut would leave list_workflows' JSON unreadable.
+    registry.max_result_chars = max(registry.max_result_chars, _MCP_RESULT_CHARS)
     registry.register(ask_tool(runtime))
     registry.register(list_workflows_tool(workflows))
     registry.register(run_workflow_tool(workflows, runtime))
@@ -33,31 +39,19 @@ def published_registry(runtime: Runtime) -> ToolRegistry:
 def list_workflows_tool(workflows: WorkflowRegistry) -> Tool:
     @tool(read_only=True)
     def list_workflows() -> list[dict[str, Any]]:
-        """List the workflows run_workflow can run, each with its description and input fields
-        (run_workflow's schema carries each full input schema under x-workflow-inputs)."""
+        """List the workflows run_workflow can run, each with its description and the JSON Schema
+        of its input."""
         return [
             {
                 "name": w.name,
                 "description": w.description,
                 "source": w.source,
-                "inputs": input_fields(w.input_model.model_json_schema()),
+                "input_schema": w.input_model.model_json_schema(),
             }
             for w in workflows.workflows()
         ]
 
     return list_workflows
-
-
-def input_fields(schema: dict[str, Any]) -> dict[str, Any]:
-    """A workflow's input in brief: field descriptions and which are required. Whole schemas of
-    every workflow overflow a tool result's size cap (and a model's attention) in one answer."""
-    return {
-        "required": schema.get("required", []),
-        "fields": {
-            name: field.get("description", field.get("title", ""))
-            for name, field in schema.get("properties", {}).items()
-        },
-    }
 
 
 def run_workflow_tool(workflows: WorkflowRegistry, runtime: Runtime) -> Tool:

@@ -12,8 +12,8 @@ import yaml
 from indexed_vault import LLMORCH
 from mcp_servers import filesystem_server
 
-ASKS = r"allow(\x1b\[[0-9;]*m)* (\x1b\[[0-9;]*m)*files__write_file"
-"""The question, styled as the terminal shows it."""
+# The question is coloured on a terminal: escape codes may stand between the words.
+ASKED = r"allow(\x1b\[[0-9;]*m)*\s+(\x1b\[[0-9;]*m)*files__write_file"
 
 
 def spawn_write(tmp_path: Path, target: Path) -> pexpect.spawn:
@@ -40,7 +40,7 @@ def answer_the_question(tmp_path: Path, answer: str) -> tuple[int | None, str, P
     shared.mkdir()
     target = shared / "note.txt"
     child = spawn_write(tmp_path, target)
-    child.expect(ASKS)
+    child.expect(ASKED)
     child.expect("for this tool in this session: ")
     child.sendline(answer)
     child.expect(pexpect.EOF)
