@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from scripted_llm import Reply, ScriptedLlm, echo_turns
 from served import LLMORCH, Served, bearer, ingest, serving, serving_indexed, write_config
 
@@ -182,3 +183,17 @@ def test_sigterm_lets_a_run_started_without_waiting_finish(tmp_path: Path, vault
     run = json.loads(shown.stdout)
     assert run["status"] == "ok"
     assert run["output"]["answer"].startswith("Turn 1")
+
+
+def test_without_run_records_a_run_without_waiting_is_refused(
+    tmp_path: Path, vault: Path, model: ScriptedLlm
+) -> None:
+    config = write_config(tmp_path, vault, model.base_url)
+    settings = yaml.safe_load(config.read_text())
+    settings["runs"] = {"enabled": False}
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    with serving(config) as server:
+        reply = server.post_json("/api/workflows/qa/run?wait=false", {"query": "backups?"})
+    assert reply.status == 409
+    assert "runs.enabled" in reply.json()["error"]["message"]
+    assert model.requests == []
