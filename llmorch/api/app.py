@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from llmorch.api import openai_chat, routes, workflow_routes
+from llmorch.api import openai_chat, routes, run_routes, workflow_routes
 from llmorch.api.errors import HttpError, http_error_response
 from llmorch.api.handlers import endpoint
 from llmorch.api.security import bearer_token, check_api_key
@@ -24,16 +24,22 @@ from llmorch.config import Settings
 
 # Reachable without an API key: liveness for probes, and webhooks, which carry their own secret.
 PUBLIC_PATHS = ("/health", "/hooks/")
+MCP_PATH = "/mcp"
 
 
 def create_app(settings: Settings) -> Starlette:
+    from llmorch.mcp.server import http_app
+
     state = ServerState.create(settings)
+    # The MCP server over the same runtime (one model client, one open index), behind the keys.
+    mcp = http_app(settings, path=MCP_PATH, runtime=state.runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncGenerator[None]:
         state.start()
         try:
-            yield
+            async with mcp.router.lifespan_context(mcp):  # MCP's session manager
+                yield
         finally:
             await state.aclose()
 
@@ -49,7 +55,7 @@ def create_app(settings: Settings) -> Starlette:
             )
         )
     app = Starlette(
-        routes=_routes(),
+        routes=[*_routes(), Route(MCP_PATH, mcp)],
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_exception},
@@ -70,6 +76,7 @@ def _routes() -> list[Route]:
             endpoint(workflow_routes.run_workflow_route),
             methods=["POST"],
         ),
+        Route("/api/runs/{id}", endpoint(run_routes.get_run)),
         Route("/hooks/{name}", endpoint(workflow_routes.webhook), methods=["POST"]),
         Route("/v1/models", endpoint(openai_chat.list_models)),
         Route("/v1/chat/completions", endpoint(openai_chat.chat_completions), methods=["POST"]),

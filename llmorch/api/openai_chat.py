@@ -114,7 +114,7 @@ def _extension(result: AskResult) -> dict[str, Any]:
         "model": result.model,
         "status": result.status,
         "trace_id": result.trace_id,
-        "run_id": None,
+        "run_id": result.run_id,
     }
 
 

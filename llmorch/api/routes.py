@@ -81,7 +81,7 @@ async def query(request: Request, state: ServerState) -> Response:
             "provider": result.provider,
             "status": result.status,
             "trace_id": result.trace_id,
-            "run_id": None,
+            "run_id": result.run_id,
         }
     )
 

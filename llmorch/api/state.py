@@ -7,6 +7,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from llmorch.api.background import BackgroundRuns
 from llmorch.api.gate import ModelGate
 from llmorch.errors import RetrievalError
 from llmorch.logging import Redactor
@@ -25,6 +26,7 @@ class ServerState:
     runtime: Runtime
     gate: ModelGate
     redact: Redactor
+    background: BackgroundRuns
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     _registry: WorkflowRegistry | None = None
 
@@ -33,15 +35,21 @@ class ServerState:
         from llmorch.workflows.runtime import Runtime
 
         server = settings.server
+        gate = ModelGate(server.max_in_flight, server.queue_timeout_s)
         return cls(
             settings=settings,
             runtime=Runtime(settings),
-            gate=ModelGate(server.max_in_flight, server.queue_timeout_s),
+            gate=gate,
             redact=Redactor(settings.secret_values()),
+            background=BackgroundRuns(gate),
         )
 
     async def knowledge(self) -> KnowledgeBase:
-        """The index, opened in a worker thread (opening may wait for an ingest to finish)."""
+        """The index, opened in a worker thread (opening may wait for an ingest to finish); once
+        open, at once, since a thread hop per request is a good part of a search's latency."""
+        opened = self.runtime.opened_knowledge()
+        if opened is not None:
+            return opened
         async with self._opening:
             return await asyncio.to_thread(self.runtime.knowledge)
 
@@ -67,4 +75,5 @@ class ServerState:
         self.runtime.lend_knowledge_while_serving()
 
     async def aclose(self) -> None:
+        await self.background.drain(self.settings.server.shutdown_timeout_s)
         await self.runtime.aclose()

@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse, Response
 
 from llmorch.api.bodies import read_body, read_json
 from llmorch.api.errors import HttpError
-from llmorch.api.handlers import guarded
+from llmorch.api.handlers import guarded, with_timeout
+from llmorch.api.run_routes import status_url
 from llmorch.api.security import SIGNATURE_HEADER, bearer_token, check_hmac_signature
 
 if TYPE_CHECKING:
@@ -46,9 +47,46 @@ def describe(workflow: AnyWorkflow) -> dict[str, Any]:
 
 async def run_workflow_route(request: Request, state: ServerState) -> Response:
     workflow = _workflow(state, request.path_params["name"])
+    wait = _wait(request)
     data = _object(await read_json(request, state.settings.server.max_body_bytes))
+    if not wait:
+        return await _start_detached(state, workflow, data)
     outcome = await guarded(request, state, lambda: run(state, workflow, data, "http"))
     return JSONResponse(outcome.to_json())
+
+
+def _wait(request: Request) -> bool:
+    value = request.query_params.get("wait", "true").lower()
+    if value not in _FLAGS:
+        raise HttpError(422, "invalid_request", f"wait must be true or false, not {value!r}")
+    return _FLAGS[value]
+
+
+_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+async def _start_detached(
+    state: ServerState, workflow: AnyWorkflow, data: dict[str, Any]
+) -> Response:
+    """202 with the run's id once its input is valid; the run goes on without the client."""
+    from llmorch.runs.ids import new_run_id
+    from llmorch.workflows.execute import validate_input
+
+    if not state.settings.runs.enabled:
+        raise HttpError(
+            409,
+            "run_records_off",
+            "?wait=false reports the result through the run record, and runs.enabled is false",
+        )
+    validate_input(workflow, data)  # a bad input is a 422 now, not a failed record later
+    run_id = new_run_id()
+    timeout_s = state.settings.server.request_timeout_s
+    await state.background.start(
+        run_id,
+        workflow.name,
+        lambda: with_timeout(lambda: run(state, workflow, data, "http", run_id=run_id), timeout_s),
+    )
+    return JSONResponse({"run_id": run_id, "status_url": status_url(run_id)}, 202)
 
 
 async def webhook(request: Request, state: ServerState) -> Response:
@@ -124,9 +162,16 @@ def _workflow(state: ServerState, name: str) -> AnyWorkflow:
 
 
 async def run(
-    state: ServerState, workflow: AnyWorkflow, data: dict[str, Any], trigger: str
+    state: ServerState,
+    workflow: AnyWorkflow,
+    data: dict[str, Any],
+    trigger: str,
+    *,
+    run_id: str | None = None,
 ) -> WorkflowOutcome[Any]:
     from llmorch.workflows.execute import run_workflow
 
     await state.knowledge_if_indexed()
-    return await run_workflow(workflow, data, state.runtime, trigger=trigger, stream=False)
+    return await run_workflow(
+        workflow, data, state.runtime, trigger=trigger, stream=False, run_id=run_id
+    )

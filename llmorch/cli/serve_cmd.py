@@ -24,9 +24,9 @@ def serve(
 ) -> None:
     """Serve llmorch over HTTP until stopped (Ctrl-C or SIGTERM finish what is in flight).
 
-    Endpoints: /health, /ready, /api/query, /api/search, /v1/models, /v1/chat/completions
-    (any OpenAI client), /hooks/NAME (signed webhooks). Without server.api_keys only loopback
-    may be bound.
+    Endpoints: /health, /ready, /api/query, /api/search, /api/workflows, /api/runs/ID,
+    /v1/models, /v1/chat/completions (any OpenAI client), /hooks/NAME (signed webhooks), /mcp
+    (MCP over streamable HTTP). Without server.api_keys only loopback may be bound.
 
     Example: llmorch serve --port 8321 · then
     curl -s localhost:8321/api/query -H 'Content-Type: application/json' -d '{"query": "backups?"}'

@@ -36,13 +36,16 @@ MAX_CALLS_IN_FLIGHT = 4
 
 class Surface:
     """What the server serves from: one Runtime and the published registry, shared by every
-    session of this process."""
+    session of this process.
 
-    def __init__(self, settings: Settings) -> None:
+    A `runtime` passed in (`serve`'s own) is shared, not owned: its owner closes it."""
+
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
         from llmorch.mcp.published import published_registry
         from llmorch.workflows.runtime import Runtime
 
-        self.runtime: Runtime = Runtime(settings)
+        self._owned = runtime is None
+        self.runtime: Runtime = runtime or Runtime(settings)
         self.registry: ToolRegistry = published_registry(self.runtime)
         self._slots = asyncio.Semaphore(MAX_CALLS_IN_FLIGHT)
 
@@ -53,7 +56,8 @@ class Surface:
             yield
 
     async def aclose(self) -> None:
-        await self.runtime.aclose()
+        if self._owned:
+            await self.runtime.aclose()
 
 
 def build_server(surface: Surface) -> Server[Any]:
@@ -166,12 +170,19 @@ async def serve_stdio(settings: Settings) -> None:
         await surface.aclose()
 
 
-def http_app(settings: Settings, *, path: str = "/mcp") -> Starlette:
+def http_app(
+    settings: Settings, *, path: str = "/mcp", runtime: Runtime | None = None
+) -> Starlette:
     """The streamable-HTTP ASGI app serving MCP at `path`. Its lifespan runs the session manager
-    and closes the runtime, so whoever mounts it must run the app's lifespan."""
-    surface = Surface(settings)
+    and closes the runtime (unless `runtime` was passed in, shared with its owner), so whoever
+    mounts it must run the app's lifespan.
+
+    The SDK checks Host and Origin against DNS rebinding when bound to loopback; on any other
+    address `serve` requires API keys, which a rebinding page cannot send, and clients reach
+    it by names the SDK cannot know, so the check is left off there."""
+    surface = Surface(settings, runtime)
     server = build_server(surface)
-    app = server.streamable_http_app(streamable_http_path=path)
+    app = server.streamable_http_app(streamable_http_path=path, host=settings.server.host)
     inner = app.router.lifespan_context
 
     @asynccontextmanager

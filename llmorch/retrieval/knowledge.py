@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from llmorch.config import Settings
     from llmorch.retrieval.embedder import DenseEmbedder, OpenAIEmbedder
 
+_WAITERS_CHECK_S = 0.05
+"""How often a search checks whether another process waits for the index."""
+
 
 class KnowledgeBase:
     """Open collections plus the embedder their dense vectors came from. It owns the stores it is
@@ -44,6 +47,7 @@ class KnowledgeBase:
         # The engine is synchronous: searches run in a worker thread, one at a time, so a
         # server's event loop never waits on it and the shard is never used from two threads.
         self._engine = asyncio.Lock()
+        self._waiters_checked_at = float("-inf")
         # Kept when the stores close for an ingest, so a search knows its vectors without a reopen.
         self._metas: dict[str, CollectionMeta] = {}
         self._adopt(store)
@@ -148,6 +152,12 @@ class KnowledgeBase:
         return self._store_for(collection)
 
     def _close_if_waited(self) -> None:
+        # The probe takes a file lock (a few syscalls and lock-file bookkeeping); once per
+        # interval is soon enough for a waiting ingest, and a busy server does not pay it per search.
+        now = time.monotonic()
+        if now - self._waiters_checked_at < _WAITERS_CHECK_S:
+            return
+        self._waiters_checked_at = now
         if any(store.others_waiting() for store, _ in self._stores.values()):
             logger.info("another process is waiting for the index; closing it until it is done")
             self.close()

@@ -11,10 +11,11 @@ import dataclasses
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
@@ -44,6 +45,10 @@ CUT_MARKER = "…[cut {} chars]"
 # One store per database file per process, so a broken file is reported once, not once per run.
 _stores: dict[Path, RunStore] = {}
 _broken: set[Path] = set()
+_stores_lock = threading.Lock()
+# One writer thread for the async runs of this process: a run's end is queued behind its start,
+# and SQLite takes one writer at a time anyway.
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmorch-runs")
 
 
 def default_trigger() -> Trigger:
@@ -52,9 +57,10 @@ def default_trigger() -> Trigger:
 
 
 def _store_for(path: Path) -> RunStore:
-    if path not in _stores:
-        _stores[path] = RunStore(path)
-    return _stores[path]
+    with _stores_lock:  # async runs write from worker threads
+        if path not in _stores:
+            _stores[path] = RunStore(path)
+        return _stores[path]
 
 
 class RunRecorder:
@@ -72,7 +78,10 @@ class RunRecorder:
         parent_id: str | None = None,
         definition_hash: str | None = None,
         path: Path | None = None,
+        run_id: str | None = None,
     ) -> None:
+        """`run_id` is for a caller that must name the run before it ends (HTTP `?wait=false`);
+        by default a new id is made when the run opens."""
         self._config: RunsSettings = settings.runs
         self._redact = Redactor(settings.secret_values())
         self._path = path or default_path()
@@ -84,6 +93,8 @@ class RunRecorder:
         self.definition_hash = definition_hash
         self.output: Any = None
         self.run_id: str | None = None
+        self._chosen_id = run_id
+        self._opened = False
         self._started_at = 0.0
         self._steps: list[StepRecord] = []
         self._model_calls: list[tuple[ModelCallRecord, str | None]] = []
@@ -105,14 +116,41 @@ class RunRecorder:
         self._retrievals.append((record, current_span_id()))
 
     def __enter__(self) -> RunRecorder:
+        start = self._open()
+        if start is not None:
+            self._begin(start)
+        return self
+
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        self._stop_observing()
+        self._write_end(exc)
+
+    # Async runs (the server's above all) write on the writer thread, never on the event loop: a
+    # write is usually well under a millisecond, but may wait up to the busy timeout for another
+    # process's transaction. The start is not waited for; the end, queued behind it, is.
+    async def __aenter__(self) -> RunRecorder:
+        start = self._open()
+        if start is not None:
+            _writer.submit(self._begin, start)
+        return self
+
+    async def __aexit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        self._stop_observing()
+        if self._opened:
+            # Written even if this task is cancelled meanwhile: the thread goes on regardless.
+            await asyncio.get_running_loop().run_in_executor(_writer, self._write_end, exc)
+
+    def _open(self) -> RunStart | None:
+        """Start observing (in the caller's context, where the run's parts report) and say what
+        to write; None when nothing is recorded."""
         self._started_at = time.time()
         if not self._config.enabled or self._path in _broken:
-            return self
+            return None
         self._observing = observing(self)
         self._observing.__enter__()
-        run_id = new_run_id(int(self._started_at * 1000))
-        start = RunStart(
-            id=run_id,
+        self._opened = True
+        return RunStart(
+            id=self._chosen_id or new_run_id(int(self._started_at * 1000)),
             workflow=self.workflow,
             trigger=self.trigger,
             started_at=self._started_at,
@@ -122,36 +160,24 @@ class RunRecorder:
             parent_id=self.parent_id,
             definition_hash=self.definition_hash,
         )
-        if self._safely(lambda store: store.begin(start)):
-            self.run_id = run_id
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _begin(self, start: RunStart) -> None:
+        if self._safely(lambda store: store.begin(start)):
+            self.run_id = start.id
+
+    def _stop_observing(self) -> None:
         if self._observing is not None:
             self._observing.__exit__(None, None, None)
             self._observing = None
+
+    def _write_end(self, exc: BaseException | None) -> None:
+        """The outcome and the tree, if the start was written."""
         run_id = self.run_id
         if run_id is None:
             return
         end = self._end(exc)
         retention = Retention(self._config.max_age_days, self._config.max_runs)
         self._safely(lambda store: store.finish(run_id, end, retention))
-
-    async def __aenter__(self) -> RunRecorder:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
     def _safely(self, write: Callable[[RunStore], None]) -> bool:
         """Run one database write; on failure warn (once per file) and stop recording to it."""

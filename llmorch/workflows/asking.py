@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from llmorch.workflows.ask import AskRequest, AskResult
 from llmorch.workflows.definition import OnDelta, WorkflowRuntime
 from llmorch.workflows.execute import run_workflow
 from llmorch.workflows.modes import WORKFLOW_FOR_MODE
-from llmorch.workflows.registry import WorkflowRegistry
+from llmorch.workflows.registry import AnyWorkflow, WorkflowRegistry
 
 
 async def run_ask(
@@ -21,7 +22,7 @@ async def run_ask(
     stream: bool = True,
 ) -> AskResult:
     """Run one question through its mode's workflow; an expected failure raises its LlmorchError."""
-    workflow = WorkflowRegistry.builtins().get(WORKFLOW_FOR_MODE[request.mode])
+    workflow = _builtin(WORKFLOW_FOR_MODE[request.mode])
     outcome = await run_workflow(
         workflow,
         request,
@@ -39,3 +40,9 @@ async def run_ask(
             "run_id": outcome.run_id,
         }
     )
+
+
+@functools.cache
+def _builtin(name: str) -> AnyWorkflow:
+    """Looked up once: a server answers every question with the same few workflows."""
+    return WorkflowRegistry.builtins().get(name)

@@ -6,6 +6,7 @@ shape, so a built-in and a user's file behave the same everywhere.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,10 +84,17 @@ class Workflow(Generic[In, Out]):
         digest = hashlib.sha256()
         for part in (
             self.name,
-            repr(self.input_model.model_json_schema()),
-            repr(self.output_model.model_json_schema()),
+            schema_text(self.input_model),
+            schema_text(self.output_model),
             self.pipeline.name,
             *self.pipeline.step_names,
         ):
             digest.update(part.encode())
         return digest.hexdigest()[:16]
+
+
+@functools.cache
+def schema_text(model: type[BaseModel]) -> str:
+    """A model's JSON Schema as text, made once per class: building it takes milliseconds, and
+    every run's record names its workflow's version by it."""
+    return repr(model.model_json_schema())

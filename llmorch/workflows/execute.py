@@ -56,11 +56,13 @@ async def run_workflow(
     on_status: Callable[[str], None] | None = None,
     stream: bool = True,
     parent_id: str | None = None,
+    run_id: str | None = None,
 ) -> WorkflowOutcome[Out]:
     """Run `workflow` on `raw_input` (a mapping to validate, or an instance of its input model).
 
     `trigger` says what started the run ('cli', 'timer', 'http', ...) for its record, and
-    `parent_id` the run it repeats (`llmorch runs rerun`). Raises a
+    `parent_id` the run it repeats (`llmorch runs rerun`), `run_id` the id to record it under when
+    the caller names the run before it ends (HTTP `?wait=false`). Raises a
     UsageError naming each invalid field, the LlmorchError a step raised, or a WorkflowError
     when the workflow's own code failed unexpectedly.
     """
@@ -81,6 +83,7 @@ async def run_workflow(
         trigger=trigger,
         parent_id=parent_id,
         definition_hash=workflow.definition_hash(),
+        run_id=run_id,
     )
     async with recorder:
         result = await workflow.pipeline.execute(inp, context)

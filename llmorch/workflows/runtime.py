@@ -88,6 +88,10 @@ class Runtime:
             self._knowledge = KnowledgeBase.open(self.settings, collection=self.collection)
         return self._knowledge
 
+    def opened_knowledge(self) -> KnowledgeBase | None:
+        """The index if it is already open: a server then reaches it without a thread hop."""
+        return self._knowledge
+
     def note_roots(self) -> list[Path]:
         """Where read_note may read: the configured folders, else the ones the index was built from."""
         return self.settings.note_roots() or self.knowledge().indexed_roots()

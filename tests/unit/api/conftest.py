@@ -32,3 +32,10 @@ def vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def model() -> Iterator[ScriptedLlm]:
     with ScriptedLlm() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def fresh_script(model: ScriptedLlm) -> None:
+    """Each test starts with no scripted replies pending and no requests seen."""
+    model.replies.clear()
+    model.requests.clear()

@@ -115,6 +115,18 @@ def serving(config: Path, *args: str) -> Iterator[Served]:
             process.wait()
 
 
+@contextmanager
+def serving_indexed(config: Path) -> Iterator[Served]:
+    """`serving` over a vault ingested once the server is up (as a user would run them)."""
+    with serving(config) as server:
+        ingest(server.env)
+        yield server
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 def _wait_for_health(served: Served) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:

@@ -11,8 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from scripted_llm import Reply, ScriptedLlm
-from served import LLMORCH, Served, free_port, ingest, serving, write_config
+from served import (
+    LLMORCH,
+    Served,
+    bearer,
+    free_port,
+    ingest,
+    serving,
+    serving_indexed,
+    write_config,
+)
 
 KEY = "test-key-0123456789"
 HOOK_SECRET = "hook-secret-abcdef"
@@ -32,19 +42,12 @@ def served(
     config = write_config(
         home, vault, model.base_url, api_keys=[KEY], max_body_bytes=4096, hooks=HOOKS
     )
-    with serving(config) as server:
-        ingest(server.env)
+    with serving_indexed(config) as server:
         yield server
 
 
-@pytest.fixture(autouse=True)
-def fresh_script(model: ScriptedLlm) -> None:
-    model.replies.clear()
-    model.requests.clear()
-
-
 def auth(key: str = KEY) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+    return bearer(key)
 
 
 def test_query_answers_with_numbered_sources_and_usage(served: Served) -> None:
@@ -153,14 +156,31 @@ def test_refuses_to_bind_beyond_loopback_without_a_key(tmp_path: Path, vault: Pa
 def test_ready_is_503_with_the_reason_when_the_model_server_is_down(
     tmp_path: Path, vault: Path
 ) -> None:
-    config = write_config(tmp_path, vault, f"http://127.0.0.1:{free_port()}/v1")
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    config = write_config(tmp_path, vault, down)
     with serving(config) as server:
         ingest(server.env)
         reply = server.request("GET", "/ready")
         assert reply.status == 503
-        problems = reply.json()["problems"]
-        assert "model" in problems and "index" not in problems
+        body = reply.json()
+        assert body["status"] == "not ready"
+        assert set(body["problems"]) == {"model"}
+        assert down.removesuffix("/v1") in body["problems"]["model"]
         assert server.request("GET", "/health").status == 200
+
+
+def test_ready_when_the_model_is_down_but_its_fallback_answers(
+    tmp_path: Path, vault: Path, model: ScriptedLlm
+) -> None:
+    config = write_config(tmp_path, vault, f"http://127.0.0.1:{free_port()}/v1")
+    settings = yaml.safe_load(config.read_text())
+    settings["models"] = {"backup": {"base_url": model.base_url, "model": "m"}}
+    settings["llm"]["fallback"] = ["backup"]
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    with serving(config) as server:
+        ingest(server.env)
+        reply = server.request("GET", "/ready")
+        assert (reply.status, reply.json()) == (200, {"status": "ready"})
 
 
 def test_ready_names_a_missing_index(tmp_path: Path, vault: Path, model: ScriptedLlm) -> None:

@@ -232,3 +232,48 @@ def test_input_and_output_are_searchable(settings: Settings, db: Path) -> None:
     assert [r["id"] for r in store.list(RunFilter(text="zucchini"))] == [first.run_id]
     assert [r["id"] for r in store.list(RunFilter(text="may"))] == [first.run_id]
     assert json.loads(store.list(RunFilter(text="nothing"))[0]["input"]) == {"query": "other"}
+
+
+def test_an_async_run_waits_for_a_busy_database_without_holding_the_event_loop(
+    settings: Settings, db: Path
+) -> None:
+    """Another process's transaction makes a write wait (up to the busy timeout); a server's
+    other requests must go on meanwhile."""
+    import sqlite3
+
+    RunStore(db).connect().close()  # the schema exists
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the other writer holds the lock
+
+    async def scenario() -> tuple[int, str | None]:
+        ticks = 0
+        turned = asyncio.Event()
+
+        async def other_work() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+                if ticks == 10:
+                    turned.set()
+
+        async def recorded() -> str | None:
+            async with RunRecorder(settings, workflow="ask", input=None, path=db) as recorder:
+                pass
+            return recorder.run_id
+
+        ticker = asyncio.create_task(other_work())
+        run = asyncio.create_task(recorded())
+        await turned.wait()  # the loop keeps turning while the recorder waits for the lock
+        assert not run.done()
+        other.execute("COMMIT")
+        run_id = await run
+        ticker.cancel()
+        return ticks, run_id
+
+    ticks, run_id = asyncio.run(scenario())
+    other.close()
+    assert ticks >= 10
+    assert run_id is not None
+    record = RunStore(db).get(run_id)
+    assert record is not None and record["status"] == "ok"
