@@ -61,6 +61,24 @@ class Evaluation:
         assert store_path.startswith("/nix/store/"), store_path
         return self.store / store_path.lstrip("/")
 
+    def run_unit(self, unit: str, root: Path) -> subprocess.CompletedProcess[str]:
+        """The unit's command line, run with this checkout's llmorch in the unit's environment
+        (its directories under `root`, its store paths read from the evaluation's store)."""
+        _exe, *args = self.exec_start(unit)
+        local = [self._local(arg) for arg in args]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMORCH_", "XDG_"))}
+        env.update(
+            {k: str(root / v.lstrip("/")) for k, v in self.services[unit]["environment"].items()}
+        )
+        command = [sys.executable, "-m", "llmorch", *local]
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+    def _local(self, arg: str) -> str:
+        """A store path (or `@` and one) as the file in the evaluation's store; other args as they are."""
+        at = "@" if arg.startswith("@") else ""
+        path = arg.removeprefix(at)
+        return at + str(self.store_file(path)) if path.startswith("/nix/store/") else arg
+
     def store_texts(self) -> dict[str, str]:
         files = (self.store / "nix" / "store").glob("*")
         return {f.name: f.read_text(errors="replace") for f in files if f.is_file()}
@@ -423,7 +441,7 @@ def test_workflow_job_runs_the_workflow_with_its_input_as_json(
     )
     unit = "llmorch-job-review"
     service = ev.services[unit]
-    _exe, flag, config_path, *args = ev.exec_start(unit)
+    args = ev.exec_start(unit)[3:]
     assert args[:3] == ["run", "weekly_review", "--input"]
     assert args[3].startswith("@/nix/store/")
     input_file = ev.store_file(args[3][1:])
@@ -434,12 +452,7 @@ def test_workflow_job_runs_the_workflow_with_its_input_as_json(
     assert service["serviceConfig"]["ProtectSystem"] == "strict"  # the same hardening as ask jobs
 
     # The unit's command line, run with this checkout's llmorch, prints the workflow's result.
-    root = tmp_path / "root"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMORCH_", "XDG_"))}
-    env.update({k: str(root / v.lstrip("/")) for k, v in service["environment"].items()})
-    command = [sys.executable, "-m", "llmorch", flag, str(ev.store_file(config_path))]
-    command += [*args[:3], f"@{input_file}"]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    result = ev.run_unit(unit, tmp_path / "root")
     assert result.returncode == 0, result.stderr
     assert "| [[Shed]] |" in result.stdout and "| 1 | 1 | in progress |" in result.stdout
 
@@ -591,18 +604,10 @@ def test_a_failing_job_sends_its_error_to_its_failure_targets(
         "};"
     )
     unit = "llmorch-job-review"
-    service = ev.services[unit]
-    _exe, flag, config_path, *args = ev.exec_start(unit)
-    assert args[-2:] == ["--notify-on-failure", "journal"]
+    assert ev.exec_start(unit)[-2:] == ["--notify-on-failure", "journal"]
 
     # The unit's command line, run with this checkout's llmorch: the job fails on its input.
-    root = tmp_path / "root"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMORCH_", "XDG_"))}
-    env.update({k: str(root / v.lstrip("/")) for k, v in service["environment"].items()})
-    input_file = ev.store_file(args[3][1:])
-    command = [sys.executable, "-m", "llmorch", flag, str(ev.store_file(config_path))]
-    command += [*args[:3], f"@{input_file}", *args[4:]]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    result = ev.run_unit(unit, tmp_path / "root")
     assert result.returncode == 2, result.stderr
     sent = journal.read_text(encoding="utf-8")
     assert "llmorch weekly_review: failed" in sent
