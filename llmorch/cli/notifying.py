@@ -51,6 +51,7 @@ class Notifier:
     ) -> None:
         from llmorch.notify.delivery import targets_named
 
+        self._settings = settings
         self._workflow = workflow
         self._always = targets_named(settings, always or [])
         self._on_failure = {**targets_named(settings, on_failure or []), **self._always}
@@ -67,7 +68,7 @@ class Notifier:
         if isinstance(exc, LlmorchError) and self._on_failure:
             from llmorch.notify.message import Notification
 
-            _send(self._on_failure, Notification.failure(self._workflow, exc))
+            _send(self._settings, self._on_failure, Notification.failure(self._workflow, exc))
 
     def succeeded(self, text: str, run_id: str | None, sources: Sequence[Source] = ()) -> None:
         """Send the result, with the sources it cited, to the `--notify` targets."""
@@ -77,13 +78,22 @@ class Notifier:
 
         cited = [f"[{s.n}] {s.citation}" for s in sources if s.cited]
         body = text.rstrip() + ("\n\nSources:\n" + "\n".join(cited) if cited else "")
-        _send(self._always, Notification.success(self._workflow, body, run_id))
+        _send(self._settings, self._always, Notification.success(self._workflow, body, run_id))
 
 
-def _send(targets: dict[str, NotifyTarget], notification: Notification) -> None:
+def _send(settings: Settings, targets: dict[str, NotifyTarget], notification: Notification) -> None:
+    """Deliver, warn about each target that failed, and add every outcome to the run's record."""
     import asyncio
 
     from llmorch.notify.delivery import deliver
+    from llmorch.runs.recorder import record_notifications
 
-    for failure in asyncio.run(deliver(targets, notification)):
-        render.warning(f"notification {failure.target!r} not delivered: {failure.message}")
+    deliveries = asyncio.run(deliver(targets, notification))
+    for failed in (d for d in deliveries if not d.ok):
+        render.warning(
+            f"notification {failed.target!r} not delivered: {failed.error} "
+            f"(after {failed.attempts} attempt(s))"
+        )
+    if notification.run_id is not None:
+        rows = [(d.target, d.kind, d.ok, d.attempts, d.error) for d in deliveries]
+        record_notifications(settings, notification.run_id, rows)

@@ -21,9 +21,17 @@ MAX_RETRY_AFTER_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryFailure:
+class Delivery:
+    """How sending to one target went: `error` is None when it arrived."""
+
     target: str
-    message: str
+    kind: str
+    attempts: int
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 def targets_named(settings: Settings, names: Sequence[str]) -> dict[str, NotifyTarget]:
@@ -43,12 +51,11 @@ async def deliver(
     notification: Notification,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> list[DeliveryFailure]:
-    """Send `notification` to every target at once; the failures, one per target that failed."""
-    outcomes = await asyncio.gather(
+) -> list[Delivery]:
+    """Send `notification` to every target at once; how it went for each, in the order given."""
+    return await asyncio.gather(
         *(_deliver_one(name, target, notification, sleep) for name, target in targets.items())
     )
-    return [failure for failure in outcomes if failure is not None]
 
 
 async def _deliver_one(
@@ -56,16 +63,16 @@ async def _deliver_one(
     target: NotifyTarget,
     notification: Notification,
     sleep: Callable[[float], Awaitable[None]],
-) -> DeliveryFailure | None:
+) -> Delivery:
     policy = RetryPolicy(max_attempts=target.retries + 1, base_delay_s=1.0, max_delay_s=10.0)
     attempt = 1
     while True:
         error = await _attempt(target, notification)
         if error is None:
-            return None
+            return Delivery(name, target.kind, attempt)
         wait = policy.delay_s(attempt) if error.retry_after is None else error.retry_after
         if not error.retryable or attempt >= policy.max_attempts or wait > MAX_RETRY_AFTER_S:
-            return DeliveryFailure(name, redact(f"{error} (after {attempt} attempt(s))"))
+            return Delivery(name, target.kind, attempt, redact(str(error)))
         logger.info("notify {}: attempt {} failed: {}; retrying", name, attempt, redact(str(error)))
         await sleep(wait)
         attempt += 1

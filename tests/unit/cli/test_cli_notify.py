@@ -185,7 +185,37 @@ def test_a_dead_target_is_a_warning_and_the_run_keeps_its_output_and_exit_code(
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1
     assert "'dead' not delivered: cannot reach http://127.0.0.1:" in warnings[0]
+    assert warnings[0].endswith("(after 1 attempt(s))")
     assert "The answer still arrives." in journal.read_text(encoding="utf-8")
+
+
+def test_where_the_result_went_and_whether_it_arrived_is_in_the_run_record(
+    cli: Invoke, config: Path, llm: ScriptedLlm, receiver: HttpReceiver
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/hook"
+    add_targets(
+        config,
+        dead={"kind": "webhook", "url": dead, "retries": 0},
+        hook={"kind": "webhook", "url": receiver.url},
+    )
+    llm.replies.append(Reply(text="Recorded."))
+    result = cli("ask", "-q", "x", "--no-rag", "--notify", "dead", "--notify", "hook", "--json")
+    assert result.exit_code == 0
+    run_id = json.loads(result.stdout)["run_id"]
+    record = json.loads(cli("runs", "show", run_id, "--json").stdout)
+    dead_row, hook_row = record["notifications"]
+    assert dead_row["target"] == "dead" and dead_row["ok"] is False and dead_row["attempts"] == 1
+    assert dead_row["error"].startswith("cannot reach http://127.0.0.1:")
+    assert hook_row == {
+        "target": "hook",
+        "kind": "webhook",
+        "ok": True,
+        "attempts": 1,
+        "error": None,
+    }
+    tree = cli("runs", "show", run_id).stdout
+    assert "notify dead (webhook) failed: cannot reach" in tree
+    assert "notify hook (webhook) delivered · 1 attempt" in tree
 
 
 def test_a_refused_telegram_message_never_prints_the_token(
@@ -203,10 +233,12 @@ def test_a_refused_telegram_message_never_prints_the_token(
     add_targets(config, phone={**phone, "api_base": receiver.url})
     receiver.answers.append(telegram_error(400, f"Bad Request: chat not found ({TOKEN})"))
     llm.replies.append(Reply(text="ok"))
-    result = cli("-v", "ask", "-q", "x", "--no-rag", "--notify", "phone")
+    result = cli("-v", "ask", "-q", "x", "--no-rag", "--notify", "phone", "--json")
     assert result.exit_code == 0
     assert "HTTP 400: Bad Request: chat not found" in result.stderr
     assert TOKEN not in result.stderr + result.stdout
+    record = cli("runs", "show", json.loads(result.stdout)["run_id"], "--json").stdout
+    assert "chat not found" in record and TOKEN not in record
     assert len(receiver.requests) == 1  # a client error is not retried
 
 

@@ -53,7 +53,8 @@ async def test_telegram_429_is_waited_out_for_as_long_as_it_asks_then_delivered(
 ) -> None:
     receiver.answers.append(telegram_error(429, "Too Many Requests: retry after 3", 3))
     waits = Waits()
-    assert await deliver({"phone": telegram}, DONE, sleep=waits) == []
+    (delivery,) = await deliver({"phone": telegram}, DONE, sleep=waits)
+    assert delivery.ok and delivery.attempts == 2
     assert waits.seconds == [3.0]
     assert [r.json()["text"] for r in receiver.requests] == [
         "llmorch digest: done\n\nThree notes changed this week."
@@ -67,8 +68,13 @@ async def test_a_server_error_is_retried_with_growing_waits_then_reported(
     waits = Waits()
     hook = target(kind="webhook", url=receiver.url, retries=2)
     (failure,) = await deliver({"hook": hook}, DONE, sleep=waits)
-    assert failure.target == "hook"
-    assert failure.message.startswith("HTTP 503") and "after 3 attempt(s)" in failure.message
+    assert (failure.target, failure.kind, failure.ok, failure.attempts) == (
+        "hook",
+        "webhook",
+        False,
+        3,
+    )
+    assert failure.error is not None and failure.error.startswith("HTTP 503")
     assert len(receiver.requests) == 3
     assert len(waits.seconds) == 2 and waits.seconds[1] > waits.seconds[0] > 0
 
@@ -76,8 +82,8 @@ async def test_a_server_error_is_retried_with_growing_waits_then_reported(
 async def test_a_retry_after_header_sets_the_wait(receiver: HttpReceiver) -> None:
     receiver.answers.append(Answer(status=429, body={}, headers={"Retry-After": "2"}))
     waits = Waits()
-    assert await deliver({"h": target(kind="webhook", url=receiver.url)}, DONE, sleep=waits) == []
-    assert waits.seconds == [2.0]
+    (delivery,) = await deliver({"h": target(kind="webhook", url=receiver.url)}, DONE, sleep=waits)
+    assert delivery.ok and waits.seconds == [2.0]
 
 
 async def test_a_wait_longer_than_the_bound_fails_instead_of_holding_the_job(
@@ -86,7 +92,7 @@ async def test_a_wait_longer_than_the_bound_fails_instead_of_holding_the_job(
     receiver.answers.append(telegram_error(429, "Too Many Requests: retry after 3600", 3600))
     waits = Waits()
     (failure,) = await deliver({"phone": telegram}, DONE, sleep=waits)
-    assert "HTTP 429" in failure.message and waits.seconds == []
+    assert "HTTP 429" in str(failure.error) and failure.attempts == 1 and waits.seconds == []
 
 
 async def test_a_target_that_does_not_answer_in_time_fails_within_its_timeout(
@@ -97,7 +103,7 @@ async def test_a_target_that_does_not_answer_in_time_fails_within_its_timeout(
     started = time.monotonic()
     (failure,) = await deliver({"slow": slow}, DONE)
     assert time.monotonic() - started < 2.5
-    assert failure.message == "no answer within 0.3 s (after 1 attempt(s))"
+    assert failure.error == "no answer within 0.3 s" and failure.attempts == 1
 
 
 async def test_targets_are_sent_to_at_once_and_one_failing_spares_the_others(
@@ -106,10 +112,10 @@ async def test_targets_are_sent_to_at_once_and_one_failing_spares_the_others(
     broken = target(kind="file", path=str(tmp_path / "a-file"), mode="overwrite")
     (tmp_path / "a-file").mkdir()  # a folder where the file should be
     hook = target(kind="webhook", url=receiver.url)
-    failures = await deliver({"broken": broken, "hook": hook}, DONE)
-    assert [f.target for f in failures] == ["broken"]
-    assert "cannot write" in failures[0].message and "after 1 attempt(s)" in failures[0].message
-    assert len(receiver.requests) == 1
+    failed, sent = await deliver({"broken": broken, "hook": hook}, DONE)
+    assert (failed.target, failed.ok, failed.attempts) == ("broken", False, 1)  # not retried
+    assert "cannot write" in str(failed.error)
+    assert sent.ok and len(receiver.requests) == 1
 
 
 async def test_an_unreadable_token_file_fails_without_contacting_telegram(
@@ -119,7 +125,7 @@ async def test_an_unreadable_token_file_fails_without_contacting_telegram(
         kind="telegram", chat_id=1, token_file=str(tmp_path / "missing"), api_base=receiver.url
     )
     (failure,) = await deliver({"phone": phone}, DONE)
-    assert "cannot read the Telegram token file" in failure.message
+    assert "cannot read the Telegram token file" in str(failure.error)
     assert receiver.requests == []
 
 
@@ -127,7 +133,7 @@ async def test_a_message_longer_than_telegram_allows_is_cut_with_a_marker(
     receiver: HttpReceiver, telegram: NotifyTarget
 ) -> None:
     long = Notification.success("digest", "x" * 10_000, None)
-    assert await deliver({"phone": telegram}, long) == []
+    assert all(d.ok for d in await deliver({"phone": telegram}, long))
     text = receiver.requests[0].json()["text"]
     assert len(text) <= MAX_CHARS
     kept, marker = text.rsplit("\n", 1)
@@ -138,7 +144,8 @@ async def test_a_message_longer_than_telegram_allows_is_cut_with_a_marker(
 async def test_overwrite_mode_keeps_only_the_latest_result(tmp_path: Path) -> None:
     latest = target(kind="file", path=str(tmp_path / "brief.md"), mode="overwrite")
     for text in ("Monday's brief", "Tuesday's brief"):
-        assert await deliver({"brief": latest}, Notification.success("qa", text, None)) == []
+        (delivery,) = await deliver({"brief": latest}, Notification.success("qa", text, None))
+        assert delivery.ok
     assert (tmp_path / "brief.md").read_text(encoding="utf-8") == "Tuesday's brief\n"
 
 
