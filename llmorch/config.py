@@ -90,6 +90,18 @@ class LlmSettings(_Section):
     )
 
 
+def read_secret(env: str | None, file: Path | None, what: str) -> str | None:
+    """A secret from the environment variable or file a setting names; read when it is used."""
+    if env is not None:
+        return os.environ.get(env) or None
+    if file is None:
+        return None
+    try:
+        return file.read_text(encoding="utf-8").strip() or None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what} file {file}: {exc.strerror or exc}") from exc
+
+
 ProviderName = Literal["openai", "anthropic"]
 
 
@@ -126,16 +138,7 @@ class ModelProfile(_Section):
         """The key from wherever the profile says; read when the model is built, never logged."""
         if self.api_key is not None:
             return self.api_key.get_secret_value()
-        if self.api_key_env is not None:
-            return os.environ.get(self.api_key_env) or None
-        if self.api_key_file is not None:
-            try:
-                return self.api_key_file.read_text(encoding="utf-8").strip() or None
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot read the API key file {self.api_key_file}: {exc.strerror or exc}"
-                ) from exc
-        return None
+        return read_secret(self.api_key_env, self.api_key_file, "API key")
 
 
 class EmbeddingSettings(_Section):
@@ -327,18 +330,6 @@ class ServerSettings(_Section):
                 raise ConfigError(f"server.api_keys_file {self.api_keys_file}: {exc}") from exc
             found += [line.strip() for line in text.splitlines() if line.strip()]
         return found
-
-
-def read_secret(env: str | None, file: Path | None, what: str) -> str | None:
-    """A secret from the environment variable or file a setting names; read when it is used."""
-    if env is not None:
-        return os.environ.get(env) or None
-    if file is None:
-        return None
-    try:
-        return file.read_text(encoding="utf-8").strip() or None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the {what} file {file}: {exc.strerror or exc}") from exc
 
 
 class _NotifyTargetBase(_Section):
