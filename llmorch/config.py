@@ -90,6 +90,18 @@ class LlmSettings(_Section):
     )
 
 
+def read_secret(env: str | None, file: Path | None, what: str) -> str | None:
+    """A secret from the environment variable or file a setting names; read when it is used."""
+    if env is not None:
+        return os.environ.get(env) or None
+    if file is None:
+        return None
+    try:
+        return file.read_text(encoding="utf-8").strip() or None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what} file {file}: {exc.strerror or exc}") from exc
+
+
 ProviderName = Literal["openai", "anthropic"]
 
 
@@ -126,16 +138,7 @@ class ModelProfile(_Section):
         """The key from wherever the profile says; read when the model is built, never logged."""
         if self.api_key is not None:
             return self.api_key.get_secret_value()
-        if self.api_key_env is not None:
-            return os.environ.get(self.api_key_env) or None
-        if self.api_key_file is not None:
-            try:
-                return self.api_key_file.read_text(encoding="utf-8").strip() or None
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot read the API key file {self.api_key_file}: {exc.strerror or exc}"
-                ) from exc
-        return None
+        return read_secret(self.api_key_env, self.api_key_file, "API key")
 
 
 class EmbeddingSettings(_Section):
@@ -329,6 +332,85 @@ class ServerSettings(_Section):
         return found
 
 
+class _NotifyTargetBase(_Section):
+    timeout_s: float = Field(default=10.0, gt=0, description="Per attempt.")
+    retries: int = Field(
+        default=2, ge=0, description="Further attempts after a network error, 429 or 5xx."
+    )
+
+
+class TelegramNotify(_NotifyTargetBase):
+    """A message to a Telegram chat through the Bot API's sendMessage."""
+
+    kind: Literal["telegram"]
+    chat_id: int | str = Field(description="A chat's number, or @channelname.")
+    token_env: str | None = Field(default=None, description="Environment variable with the token.")
+    token_file: UserPath | None = Field(default=None, description="File holding the bot token.")
+    api_base: str = "https://api.telegram.org"
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> TelegramNotify:
+        if (self.token_env is None) == (self.token_file is None):
+            raise ValueError("give either token_env or token_file (the bot token from BotFather)")
+        return self
+
+    def token(self) -> str | None:
+        return read_secret(self.token_env, self.token_file, "Telegram token")
+
+
+class WebhookNotify(_NotifyTargetBase):
+    """An HTTP POST: the notification as JSON, or (format: text) as a plain body, ntfy-style."""
+
+    kind: Literal["webhook"]
+    url: str
+    format: Literal["json", "text"] = "json"
+    headers: dict[str, str] = Field(default_factory=dict[str, str])
+    headers_from_env: dict[str, str] = Field(
+        default_factory=dict[str, str],
+        description="Header name -> environment variable holding its value.",
+    )
+
+    def all_headers(self) -> dict[str, str]:
+        from_env = {name: os.environ.get(var, "") for name, var in self.headers_from_env.items()}
+        return {**self.headers, **{k: v for k, v in from_env.items() if v}}
+
+
+class EmailNotify(_NotifyTargetBase):
+    """A mail sent over SMTP; the password from an environment variable or a file."""
+
+    kind: Literal["email"]
+    host: str
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Unset: 587 (starttls), 465 (tls) or 25 (none)."
+    )
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: UserPath | None = None
+    sender: str
+    to: list[str] = Field(min_length=1)
+    subject_prefix: str = "[llmorch] "
+
+    def password(self) -> str | None:
+        return read_secret(self.password_env, self.password_file, "SMTP password")
+
+    def resolved_port(self) -> int:
+        return self.port or {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
+class FileNotify(_NotifyTargetBase):
+    """A local file: each notification appended under a heading, or the file replaced."""
+
+    kind: Literal["file"]
+    path: UserPath
+    mode: Literal["append", "overwrite"] = "append"
+
+
+NotifyTarget = Annotated[
+    TelegramNotify | WebhookNotify | EmailNotify | FileNotify, Field(discriminator="kind")
+]
+
+
 class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     models: dict[str, ModelProfile] = Field(default_factory=dict[str, ModelProfile])
@@ -342,6 +424,7 @@ class Settings(BaseSettings):
     runs: RunsSettings = Field(default_factory=RunsSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    notify: dict[str, NotifyTarget] = Field(default_factory=dict[str, NotifyTarget])
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -376,6 +459,8 @@ class Settings(BaseSettings):
         values = [s.get_secret_value() for s in secrets if s is not None]
         for server in self.mcp.servers.values():
             values += [v for var in server.headers_from_env.values() if (v := os.environ.get(var))]
+        values += self._notify_secrets()
+        urls += [t.url for t in self.notify.values() if isinstance(t, WebhookNotify)]
         for profile in self.models.values():
             urls.append(profile.base_url)
             # An unreadable key is reported when the profile is used; redaction cannot use it.
@@ -385,6 +470,22 @@ class Settings(BaseSettings):
             unquote(password) for url in urls if url and (password := urlsplit(url).password)
         ]
         return [v for v in values if v]
+
+    def _notify_secrets(self) -> list[str]:
+        """Tokens, passwords and header values of the notification targets."""
+        values: list[str] = []
+        for target in self.notify.values():
+            # An unreadable file is reported when the target is used; redaction cannot use it.
+            with contextlib.suppress(ConfigError):
+                if isinstance(target, TelegramNotify):
+                    values.append(target.token() or "")
+                elif isinstance(target, EmailNotify):
+                    values.append(target.password() or "")
+            if isinstance(target, WebhookNotify):
+                values += [
+                    v for var in target.headers_from_env.values() if (v := os.environ.get(var))
+                ]
+        return values
 
     def plain_text_keys(self, file_data: dict[str, Any]) -> list[str]:
         """Keys written into the config file itself, which a user may share or commit by mistake."""

@@ -15,6 +15,8 @@ class LlmorchError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.run_id: str | None = None
+        """The record of the run that failed, set by `run_workflow` when there is one."""
 
     def __str__(self) -> str:
         return self.message if self.hint is None else f"{self.message} ({self.hint})"

@@ -41,6 +41,11 @@ let
   };
   credentialName = name: "${name}-api-key";
   credentials = filterAttrs (_: file: file != null) cfg.apiKeyFiles;
+  # secretFiles: any variable (a notify target's token_env or password_env) from a credential file.
+  secretCredential = variable: "secret-${variable}";
+  loadCredentialLines =
+    mapAttrsToList (name: file: "${credentialName name}:${file}") credentials
+    ++ mapAttrsToList (variable: file: "${secretCredential variable}:${file}") cfg.secretFiles;
 
   configFile = yaml.generate "llmorch.yaml" cfg.settings;
 
@@ -52,6 +57,10 @@ let
       ${apiKeyEnv.${name}}=$(<"$CREDENTIALS_DIRECTORY/${credentialName name}")
       export ${apiKeyEnv.${name}}
     '') (attrNames credentials)}
+    ${concatMapStrings (variable: ''
+      ${variable}=$(<"$CREDENTIALS_DIRECTORY/${secretCredential variable}")
+      export ${variable}
+    '') (attrNames cfg.secretFiles)}
     exec "$@"
   '';
 
@@ -69,7 +78,7 @@ let
   command =
     args:
     concatStringsSep " " (
-      optional (credentials != { }) "${loadCredentials}"
+      optional (loadCredentialLines != [ ]) "${loadCredentials}"
       ++ [
         (lib.getExe cfg.package)
         "--config"
@@ -159,8 +168,8 @@ let
         // optionalAttrs (boundPaths != [ ]) { BindReadOnlyPaths = boundPaths; }
         // optionalAttrs (cfg.supplementaryGroups != [ ]) { SupplementaryGroups = cfg.supplementaryGroups; }
         // optionalAttrs (cfg.environmentFile != null) { EnvironmentFile = cfg.environmentFile; }
-        // optionalAttrs (credentials != { }) {
-          LoadCredential = mapAttrsToList (name: file: "${credentialName name}:${file}") credentials;
+        // optionalAttrs (loadCredentialLines != [ ]) {
+          LoadCredential = loadCredentialLines;
         }
         // extraConfig;
     };
@@ -177,7 +186,13 @@ let
   jobUnit = name: "llmorch-job-${name}";
 
   # A question runs `ask`; a workflow runs `run NAME --input @file`, its input written as JSON.
+  # Either way, each notify target becomes `--notify NAME`, each notifyOnFailure `--notify-on-failure NAME`.
   jobArgs =
+    name: job:
+    jobCommandArgs name job
+    ++ lib.concatMap (target: [ "--notify" target ]) job.notify
+    ++ lib.concatMap (target: [ "--notify-on-failure" target ]) job.notifyOnFailure;
+  jobCommandArgs =
     name: job:
     if job.workflow != null then
       [
@@ -250,6 +265,21 @@ let
           File the answer (or the workflow's result) is written to, replaced on every run. Its
           folder is created if missing. Unset: the result goes to the journal.
         '';
+      };
+      notify = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "phone" ];
+        description = ''
+          Targets under {option}`services.llmorch.settings.notify` that receive the result, or,
+          when the job fails, its error, exit code and run id (`--notify`).
+        '';
+      };
+      notifyOnFailure = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "mail" ];
+        description = "Targets that hear from the job only when it fails: its error, exit code and run id (`--notify-on-failure`).";
       };
     };
   };
@@ -390,6 +420,19 @@ in
       '';
     };
 
+    secretFiles = mkOption {
+      type = types.attrsOf externalPath;
+      default = { };
+      example = {
+        TELEGRAM_TOKEN = "/run/secrets/telegram-bot-token";
+      };
+      description = ''
+        Environment variable → file holding its value, handed over with systemd's LoadCredential=
+        and exported to every llmorch unit; for the secrets settings name by variable, such as a
+        notify target's `token_env` or `password_env`. The files never enter the Nix store.
+      '';
+    };
+
     environmentFile = mkOption {
       type = types.nullOr externalPath;
       default = null;
@@ -477,6 +520,23 @@ in
         message = "services.llmorch.server.host ${cfg.server.host} is reachable from the network; set services.llmorch.server.apiKeysFile (or bind 127.0.0.1).";
       }
       {
+        assertion = lib.all (variable: builtins.match "[A-Za-z_][A-Za-z0-9_]*" variable != null) (
+          attrNames cfg.secretFiles
+        );
+        message = "services.llmorch.secretFiles names environment variables: letters, digits and '_', not starting with a digit.";
+      }
+    ]
+    ++ lib.concatLists (
+      mapAttrsToList (
+        name: job:
+        map (target: {
+          assertion = (cfg.settings.notify or { }) ? ${target};
+          message = "services.llmorch.jobs.${name} notifies '${target}', which is not in services.llmorch.settings.notify.";
+        }) (lib.unique (job.notify ++ job.notifyOnFailure))
+      ) cfg.jobs
+    )
+    ++ [
+      {
         assertion = lib.all (name: builtins.match "[A-Za-z0-9_-]+" name != null) (attrNames cfg.jobs);
         message = "services.llmorch.jobs names may only use letters, digits, '-' and '_' (they name systemd units).";
       }
@@ -525,9 +585,7 @@ in
                 RestartSec = 5;
               }
               // optionalAttrs (cfg.server.apiKeysFile != null) {
-                LoadCredential =
-                  mapAttrsToList (name: file: "${credentialName name}:${file}") credentials
-                  ++ [ "${serverKeyCredential}:${cfg.server.apiKeysFile}" ];
+                LoadCredential = loadCredentialLines ++ [ "${serverKeyCredential}:${cfg.server.apiKeysFile}" ];
               };
             };
           in

@@ -28,5 +28,6 @@ ps: {
     ps.pytest
     ps.pytest-asyncio
     ps.pexpect
+    ps.aiosmtpd
   ];
 }

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from llmorch.cli import render
+from llmorch.cli.notifying import Notifier, NotifyOnFailureOption, NotifyOption
 from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption, split_tags
 from llmorch.cli.state import AppState
 from llmorch.errors import LlmorchError
@@ -66,12 +68,15 @@ def ask(
         ),
     ] = None,
     yes: YesOption = False,
+    notify: NotifyOption = None,
+    notify_on_failure: NotifyOnFailureOption = None,
 ) -> None:
     r"""Answer a question from your notes, citing them as \[n].
 
     Examples: llmorch ask -q "when do backups run?" ·
     echo "summarise my notes on restic" | llmorch ask --json ·
-    llmorch ask -q "what is due?" --schema "task, due: date"
+    llmorch ask -q "what is due?" --schema "task, due: date" ·
+    llmorch ask -q "what is due today?" --notify phone
     """
     import asyncio
 
@@ -84,42 +89,46 @@ def ask(
     request = AskRequest(
         query=text, mode="plain" if no_rag else mode, tags=split_tags(tags), limit=limit
     )
-    if schema is not None:
-        if request.mode != "rag":
-            raise typer.BadParameter("--schema answers in rag mode only", param_hint="'--mode'")
-        _ask_structured(
-            Runtime(settings, model=model, collection=collection), request, schema, as_json
-        )
-        return
-    view = None if as_json else render.AnswerView(show_thinking=show_thinking)
-    if view is not None:
-        view.waiting()
-    try:
-        runtime = Runtime(
-            settings,
-            model=model,
-            collection=collection,
-            on_note=render.note,
-            ask_approval=terminal_approver(None if view is None else view.pause),
-            assume_yes=yes,
-        )
-        result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
-    except (LlmorchError, KeyboardInterrupt) as exc:
-        if as_json:
-            render.print_json(_failure(request, model or settings.llm.model or "", exc))
-        raise
-    finally:
+    if schema is not None and request.mode != "rag":
+        raise typer.BadParameter("--schema answers in rag mode only", param_hint="'--mode'")
+    with Notifier(settings, "ask", notify, notify_on_failure) as notifier:
+        if schema is not None:
+            runtime = Runtime(settings, model=model, collection=collection)
+            answer = _ask_structured(runtime, request, schema, as_json)
+            notifier.succeeded(json.dumps(answer.answer, ensure_ascii=False, indent=2), None)
+            return
+        view = None if as_json else render.AnswerView(show_thinking=show_thinking)
         if view is not None:
-            view.finish()
-    if as_json:
-        render.print_json({**result.model_dump(mode="json"), "exit_code": 0})
-        return
-    render.sources(result.sources)
-    if note := status_note(result):
-        render.status(f"note: {note}")
+            view.waiting()
+        try:
+            runtime = Runtime(
+                settings,
+                model=model,
+                collection=collection,
+                on_note=render.note,
+                ask_approval=terminal_approver(None if view is None else view.pause),
+                assume_yes=yes,
+            )
+            result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
+        except (LlmorchError, KeyboardInterrupt) as exc:
+            if as_json:
+                render.print_json(_failure(request, model or settings.llm.model or "", exc))
+            raise
+        finally:
+            if view is not None:
+                view.finish()
+        if as_json:
+            render.print_json({**result.model_dump(mode="json"), "exit_code": 0})
+        else:
+            render.sources(result.sources)
+            if note := status_note(result):
+                render.status(f"note: {note}")
+        notifier.succeeded(result.answer, result.run_id, result.sources)
 
 
-def _ask_structured(runtime: Runtime, request: AskRequest, spec: str, as_json: bool) -> None:
+def _ask_structured(
+    runtime: Runtime, request: AskRequest, spec: str, as_json: bool
+) -> StructuredAnswer:
     """Print the answer as JSON validating against `spec`; with --json, inside the full record."""
     import asyncio
 
@@ -131,6 +140,7 @@ def _ask_structured(runtime: Runtime, request: AskRequest, spec: str, as_json: b
         render.print_json({**result.model_dump(mode="json"), "exit_code": 0})
     else:
         render.print_json(result.answer)
+    return result
 
 
 async def _run_structured(
@@ -186,6 +196,7 @@ def _failure(
         status="error",
         sources=[],
         trace_id=current_trace_id() or "",
+        run_id=error.run_id,
     )
     return {
         **empty.model_dump(mode="json"),

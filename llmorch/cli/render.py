@@ -86,6 +86,12 @@ def status(text: str) -> None:
     err().print(text, style="dim", markup=False, highlight=False)
 
 
+def warning(text: str) -> None:
+    """Something that went wrong beside the command's own work, which still succeeded or failed
+    on its own terms (a notification that was not delivered)."""
+    err().print(f"[yellow]warning:[/] {escape(text)}", markup=True, highlight=False)
+
+
 def note(text: str) -> None:
     """Something the user should know about a run that still succeeded (a fallback model answered)."""
     status(f"note: {text}")

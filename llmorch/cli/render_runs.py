@@ -83,6 +83,8 @@ def run_tree(run: dict[str, Any]) -> None:
         tree.add(f"[red]error ({run['error_kind']}{code})[/] {escape(run['error_message'])}")
     elif run.get("output") is not None:
         tree.add(f"[dim]output[/] {escape(_brief(_answer(run['output']), 300))}")
+    for sent in run.get("notifications", []):
+        tree.add(_notification(sent))
     if out().is_terminal:
         out().print(tree)
         return
@@ -140,6 +142,14 @@ def _tool_call(call: dict[str, Any]) -> str:
     state = "[green]ok[/]" if call["ok"] else f"[red]failed: {escape(call['error'] or '')}[/]"
     arguments = "" if call["arguments"] is None else escape(_brief(call["arguments"], 80))
     return f"[blue]tool[/] {escape(call['name'])} {arguments} {state} {_took(call['duration_ms'])}"
+
+
+def _notification(sent: dict[str, Any]) -> str:
+    state = (
+        "[green]delivered[/]" if sent["ok"] else f"[red]failed: {escape(sent['error'] or '')}[/]"
+    )
+    tries = f"{sent['attempts']} attempt{'s' if sent['attempts'] != 1 else ''}"
+    return f"[blue]notify[/] {escape(sent['target'])} ({sent['kind']}) {state} · {tries}"
 
 
 def _retrieval(parent: Tree, search: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from llmorch.cli import render
+from llmorch.cli.notifying import Notifier, NotifyOnFailureOption, NotifyOption
 from llmorch.cli.options import CollectionOption, ModelOption
 from llmorch.cli.state import AppState
 from llmorch.errors import LlmorchError, UsageError
@@ -52,11 +53,14 @@ def run(
             "--output", "-o", help="Write the result to FILE instead of stdout.", dir_okay=False
         ),
     ] = None,
+    notify: NotifyOption = None,
+    notify_on_failure: NotifyOnFailureOption = None,
 ) -> None:
     """Run a workflow with typed input; a live view shows its steps on a terminal.
 
     Examples: llmorch run qa query="when do backups run?" tags=homelab ·
-    llmorch run qa --input '{"query": "restic"}' --json
+    llmorch run qa --input '{"query": "restic"}' --json ·
+    llmorch run digest --notify phone --notify-on-failure mail
     """
     import asyncio
 
@@ -65,24 +69,27 @@ def run(
     from llmorch.workflows.runtime import Runtime
 
     settings = ctx.ensure_object(AppState).settings
-    workflow = WorkflowRegistry.discover(settings).get(name)
-    raw = {**read_input(input_json), **parse_fields(workflow.input_model, fields or [])}
-    validated = validate_input(workflow, raw)
-    try:
-        runtime = Runtime(settings, model=model, collection=collection, on_note=render.note)
-        outcome = asyncio.run(_run(workflow, validated, runtime))
-    except (LlmorchError, KeyboardInterrupt) as exc:
-        if as_json:
-            render.print_json(_failure(workflow.name, exc))
-        raise
-    text = _result_text(workflow, outcome, as_json=as_json or output is not None)
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
-        render.status(f"wrote {output}")
-    elif as_json:
-        render.plain(text)
-    else:
-        render.workflow_output(text, _sources(outcome))
+    with Notifier(settings, name, notify, notify_on_failure) as notifier:
+        workflow = WorkflowRegistry.discover(settings).get(name)
+        raw = {**read_input(input_json), **parse_fields(workflow.input_model, fields or [])}
+        validated = validate_input(workflow, raw)
+        try:
+            runtime = Runtime(settings, model=model, collection=collection, on_note=render.note)
+            outcome = asyncio.run(_run(workflow, validated, runtime))
+        except (LlmorchError, KeyboardInterrupt) as exc:
+            if as_json:
+                render.print_json(_failure(workflow.name, exc))
+            raise
+        text = _result_text(workflow, outcome, as_json=as_json or output is not None)
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+            render.status(f"wrote {output}")
+        elif as_json:
+            render.plain(text)
+        else:
+            render.workflow_output(text, _sources(outcome))
+        result = _result_text(workflow, outcome, as_json=False)
+        notifier.succeeded(result, outcome.run_id, _sources(outcome))
 
 
 async def _run(workflow: AnyWorkflow, inp: BaseModel, runtime: Runtime) -> WorkflowOutcome[Any]:
@@ -119,6 +126,7 @@ def _failure(workflow: str, exc: LlmorchError | KeyboardInterrupt) -> dict[str, 
         "workflow": workflow,
         "output": None,
         "trace_id": current_trace_id() or "",
+        "run_id": error.run_id,
         "kind": error.kind,
         "error": str(error),
         "exit_code": error.exit_code,

@@ -126,3 +126,14 @@ def m004_lineage_and_liveness(db: sqlite3.Connection) -> None:
         "completion_tokens INTEGER",
     ):
         db.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+
+
+@migration
+def m005_notifications(db: sqlite3.Connection) -> None:
+    """Where a run's result was sent afterwards (`--notify`), and whether it arrived."""
+    db.execute(
+        """CREATE TABLE notifications (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+            target TEXT, kind TEXT, ok INTEGER, attempts INTEGER, error TEXT,
+            PRIMARY KEY (run_id, seq)) WITHOUT ROWID"""
+    )

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -180,21 +180,7 @@ class RunRecorder:
         self._safely(lambda store: store.finish(run_id, end, retention))
 
     def _safely(self, write: Callable[[RunStore], None]) -> bool:
-        """Run one database write; on failure warn (once per file) and stop recording to it."""
-        store = _store_for(self._path)
-        try:
-            write(store)
-        except (sqlite3.Error, OSError) as exc:
-            _broken.add(self._path)
-            store.close()
-            logger.warning(
-                "run records are off for this process: cannot write {}: {} "
-                "(the run goes on; check the file or set runs.enabled: false)",
-                self._path,
-                exc,
-            )
-            return False
-        return True
+        return _safely(self._path, write)
 
     def _end(self, exc: BaseException | None) -> RunEnd:
         calls = [record for record, _ in self._model_calls]
@@ -256,6 +242,36 @@ class RunRecorder:
             return None
         plain = scrub(_plain(value), self._redact)
         return json.dumps(_bounded(plain, self._config.max_payload_chars), ensure_ascii=False)
+
+
+def record_notifications(
+    settings: Settings, run_id: str, rows: Sequence[Row], *, path: Path | None = None
+) -> None:
+    """Add to a finished run's record where its result was sent and whether it arrived
+    (rows in NOTIFICATION_COLUMNS order); like all recording, this never fails the command."""
+    path = path or default_path()
+    if settings.runs.enabled and path not in _broken:
+        redact = Redactor(settings.secret_values())
+        safe = [tuple(redact(v) if isinstance(v, str) else v for v in row) for row in rows]
+        _safely(path, lambda store: store.add_notifications(run_id, safe))
+
+
+def _safely(path: Path, write: Callable[[RunStore], None]) -> bool:
+    """Run one database write; on failure warn (once per file) and stop recording to it."""
+    store = _store_for(path)
+    try:
+        write(store)
+    except (sqlite3.Error, OSError) as exc:
+        _broken.add(path)
+        store.close()
+        logger.warning(
+            "run records are off for this process: cannot write {}: {} "
+            "(the run goes on; check the file or set runs.enabled: false)",
+            path,
+            exc,
+        )
+        return False
+    return True
 
 
 def _outcome(exc: BaseException | None) -> tuple[str, str | None, str | None, int | None]:

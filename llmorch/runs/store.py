@@ -34,11 +34,13 @@ TOOL_CALL_COLUMNS = (
     "truncated", "result_excerpt",
 )  # fmt: skip
 RETRIEVAL_COLUMNS = ("span_id", "query", "filters", "hits", "duration_ms")
+NOTIFICATION_COLUMNS = ("target", "kind", "ok", "attempts", "error")
 _TREE = {
     "steps": STEP_COLUMNS,
     "model_calls": MODEL_CALL_COLUMNS,
     "tool_calls": TOOL_CALL_COLUMNS,
     "retrievals": RETRIEVAL_COLUMNS,
+    "notifications": NOTIFICATION_COLUMNS,
 }
 _JSON_COLUMNS = {"input", "output", "messages", "tool_calls", "arguments", "filters", "hits"}
 _SUMMARY = (
@@ -179,6 +181,14 @@ class RunStore:
             if retention is not None:
                 _retain(db, retention, end.ended_at)
 
+    def add_notifications(self, run_id: str, rows: Sequence[Row]) -> None:
+        """Append how a finished run's notifications went, after those already recorded."""
+        with self._write() as db:
+            (start,) = db.execute(
+                "SELECT count(*) FROM notifications WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            _insert_tree(db, "notifications", run_id, rows, start=start)
+
     def list(self, query: RunFilter) -> list[dict[str, Any]]:
         """Newest first; `text` is full-text search over inputs and outputs."""
         self.mark_interrupted()
@@ -201,7 +211,8 @@ class RunStore:
         return [_summary(row) for row in self._read(sql, (*args, query.limit))]
 
     def get(self, run_id: str) -> dict[str, Any] | None:
-        """The whole record: the run's columns plus its steps, model, tool calls and retrievals."""
+        """The whole record: the run's columns plus its steps, model, tool calls, retrievals and
+        notifications."""
         self.mark_interrupted()
         rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
         if not rows:
@@ -262,12 +273,14 @@ def fts_phrase(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
 
 
-def _insert_tree(db: sqlite3.Connection, table: str, run_id: str, rows: Sequence[Row]) -> None:
+def _insert_tree(
+    db: sqlite3.Connection, table: str, run_id: str, rows: Sequence[Row], *, start: int = 0
+) -> None:
     columns = _TREE[table]
     marks = ", ".join("?" * (len(columns) + 2))
     db.executemany(
         f"INSERT INTO {table} (run_id, seq, {', '.join(columns)}) VALUES ({marks})",
-        [(run_id, seq, *row) for seq, row in enumerate(rows)],
+        [(run_id, seq, *row) for seq, row in enumerate(rows, start)],
     )
 
 

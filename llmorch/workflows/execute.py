@@ -85,11 +85,15 @@ async def run_workflow(
         definition_hash=workflow.definition_hash(),
         run_id=run_id,
     )
-    async with recorder:
-        result = await workflow.pipeline.execute(inp, context)
-        if isinstance(result, Failure):
-            raise _failure_error(workflow.name, result.error)
-        recorder.output = result.data
+    try:
+        async with recorder:
+            result = await workflow.pipeline.execute(inp, context)
+            if isinstance(result, Failure):
+                raise _failure_error(workflow.name, result.error)
+            recorder.output = result.data
+    except LlmorchError as exc:
+        exc.run_id = recorder.run_id  # so a failure's notification and JSON can name the record
+        raise
     timings = {name: round(ms, 2) for name, ms in _durations(result.steps)}
     timings["total"] = round(result.meta.duration_ms, 2)
     return WorkflowOutcome(

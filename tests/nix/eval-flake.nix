@@ -57,6 +57,7 @@ let
     "pytest"
     "pytest-asyncio"
     "pexpect"
+    "aiosmtpd"
     "setuptools"
     "pytestCheckHook"
   ];

@@ -61,6 +61,24 @@ class Evaluation:
         assert store_path.startswith("/nix/store/"), store_path
         return self.store / store_path.lstrip("/")
 
+    def run_unit(self, unit: str, root: Path) -> subprocess.CompletedProcess[str]:
+        """The unit's command line, run with this checkout's llmorch in the unit's environment
+        (its directories under `root`, its store paths read from the evaluation's store)."""
+        _exe, *args = self.exec_start(unit)
+        local = [self._local(arg) for arg in args]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMORCH_", "XDG_"))}
+        env.update(
+            {k: str(root / v.lstrip("/")) for k, v in self.services[unit]["environment"].items()}
+        )
+        command = [sys.executable, "-m", "llmorch", *local]
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+    def _local(self, arg: str) -> str:
+        """A store path (or `@` and one) as the file in the evaluation's store; other args as they are."""
+        at = "@" if arg.startswith("@") else ""
+        path = arg.removeprefix(at)
+        return at + str(self.store_file(path)) if path.startswith("/nix/store/") else arg
+
     def store_texts(self) -> dict[str, str]:
         files = (self.store / "nix" / "store").glob("*")
         return {f.name: f.read_text(errors="replace") for f in files if f.is_file()}
@@ -423,7 +441,7 @@ def test_workflow_job_runs_the_workflow_with_its_input_as_json(
     )
     unit = "llmorch-job-review"
     service = ev.services[unit]
-    _exe, flag, config_path, *args = ev.exec_start(unit)
+    args = ev.exec_start(unit)[3:]
     assert args[:3] == ["run", "weekly_review", "--input"]
     assert args[3].startswith("@/nix/store/")
     input_file = ev.store_file(args[3][1:])
@@ -434,12 +452,7 @@ def test_workflow_job_runs_the_workflow_with_its_input_as_json(
     assert service["serviceConfig"]["ProtectSystem"] == "strict"  # the same hardening as ask jobs
 
     # The unit's command line, run with this checkout's llmorch, prints the workflow's result.
-    root = tmp_path / "root"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMORCH_", "XDG_"))}
-    env.update({k: str(root / v.lstrip("/")) for k, v in service["environment"].items()})
-    command = [sys.executable, "-m", "llmorch", flag, str(ev.store_file(config_path))]
-    command += [*args[:3], f"@{input_file}"]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    result = ev.run_unit(unit, tmp_path / "root")
     assert result.returncode == 0, result.stderr
     assert "| [[Shed]] |" in result.stdout and "| 1 | 1 | in progress |" in result.stdout
 
@@ -508,3 +521,95 @@ def test_server_on_the_network_without_keys_fails_an_assertion(nix_eval: NixEval
         'services.llmorch.enable = true; services.llmorch.server = { enable = true; host = "0.0.0.0"; };'
     )
     assert any("apiKeysFile" in message for message in result.failed_assertions)
+
+
+NOTIFY_TARGETS = """
+  services.llmorch.settings.notify = {
+    phone = { kind = "telegram"; chat_id = 42; token_env = "TELEGRAM_TOKEN"; };
+    mail = {
+      kind = "email"; host = "smtp.example.org"; password_env = "SMTP_PASSWORD";
+      sender = "llmorch@example.org"; to = [ "me@example.org" ];
+    };
+  };
+"""
+
+
+def test_job_notify_lists_become_notify_flags(nix_eval: NixEval) -> None:
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n" + NOTIFY_TARGETS + "services.llmorch.jobs.brief = {\n"
+        '  query = "What is due?"; schedule = "daily";\n'
+        '  notify = [ "phone" ]; notifyOnFailure = [ "mail" ];\n'
+        "};"
+    )
+    assert ev.failed_assertions == []
+    args = ev.exec_start("llmorch-job-brief")[3:]
+    assert args == [
+        "ask", "-q", "What is due?", "--mode", "rag",
+        "--notify", "phone", "--notify-on-failure", "mail",
+    ]  # fmt: skip
+
+
+def test_a_job_notifying_a_target_that_is_not_configured_fails_an_assertion(
+    nix_eval: NixEval,
+) -> None:
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n" + NOTIFY_TARGETS + "services.llmorch.jobs.brief = {\n"
+        '  query = "q"; schedule = "daily"; notifyOnFailure = [ "pager" ];\n'
+        "};"
+    )
+    assert ev.failed_assertions == [
+        "services.llmorch.jobs.brief notifies 'pager', which is not in "
+        "services.llmorch.settings.notify."
+    ]
+
+
+def test_secret_files_reach_the_units_as_credentials_exported_as_their_variables(
+    nix_eval: NixEval, tmp_path: Path
+) -> None:
+    token = "123456:AAE-telegram-token-never-in-the-store"
+    token_file = tmp_path / "telegram-token"
+    token_file.write_text(token)
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        + NOTIFY_TARGETS
+        + f'services.llmorch.secretFiles.TELEGRAM_TOKEN = "{token_file}";\n'
+        + 'services.llmorch.jobs.brief = { query = "q"; schedule = "daily"; notify = [ "phone" ]; };'
+    )
+    config = ev.services["llmorch-job-brief"]["serviceConfig"]
+    assert config["LoadCredential"] == [f"secret-TELEGRAM_TOKEN:{token_file}"]
+    loader, *_ = ev.exec_start("llmorch-job-brief")
+    loader_text = ev.store_file(loader).read_text()
+    assert 'TELEGRAM_TOKEN=$(<"$CREDENTIALS_DIRECTORY/secret-TELEGRAM_TOKEN")' in loader_text
+    assert "export TELEGRAM_TOKEN" in loader_text
+    assert [name for name, text in ev.store_texts().items() if token in text] == []
+    bad = nix_eval(
+        f'services.llmorch.enable = true;\nservices.llmorch.secretFiles."1-bad" = "{token_file}";'
+    )
+    assert any("secretFiles names environment variables" in m for m in bad.failed_assertions)
+
+
+def test_a_failing_job_sends_its_error_to_its_failure_targets(
+    nix_eval: NixEval, tmp_path: Path
+) -> None:
+    journal = tmp_path / "failures.md"
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        f'services.llmorch.settings.workflows.paths = [ "{EXAMPLE_WORKFLOWS}" ];\n'
+        "services.llmorch.settings.notify.journal = {\n"
+        f'  kind = "file"; path = "{journal}";\n'
+        "};\n"
+        "services.llmorch.jobs.review = {\n"
+        '  workflow = "weekly_review"; input = { tag = "client"; days = "a week"; };\n'
+        '  schedule = "Fri 16:00"; notifyOnFailure = [ "journal" ];\n'
+        "};"
+    )
+    unit = "llmorch-job-review"
+    assert ev.exec_start(unit)[-2:] == ["--notify-on-failure", "journal"]
+
+    # The unit's command line, run with this checkout's llmorch: the job fails on its input.
+    result = ev.run_unit(unit, tmp_path / "root")
+    assert result.returncode == 2, result.stderr
+    sent = journal.read_text(encoding="utf-8")
+    assert "llmorch weekly_review: failed" in sent
+    assert "error: invalid input for workflow 'weekly_review': days:" in sent
+    assert "exit code 2 · no run record" in sent

@@ -1,0 +1,1 @@
+"""Notifications: a run's result, or its failure, delivered to the targets configured under `notify`."""
