@@ -1,0 +1,1 @@
+"""Where conversations and results reach people outside the terminal: the Telegram bot."""
