@@ -28,6 +28,7 @@ class AnswerStream:
         self._changed = asyncio.Event()
         self._finished = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
+        self._last_edit = 0.0
 
     async def start(self, placeholder: str = "…") -> None:
         """Post the message the answer will be written into, then follow the text as it grows."""
@@ -72,5 +73,12 @@ class AnswerStream:
                 self.message_ids.append(await self.outbox.send(self.chat_id, piece))
                 self._shown.append(piece)
             elif self._shown[i] != piece:
+                await self._pace()
                 await self.outbox.edit(self.chat_id, self.message_ids[i], piece)
                 self._shown[i] = piece
+
+    async def _pace(self) -> None:
+        """Keep `interval` between edits, the final one included."""
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(self._last_edit + self.interval - loop.time())
+        self._last_edit = loop.time()

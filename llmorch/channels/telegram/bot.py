@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -182,6 +183,9 @@ class TelegramBot:
 
 
 def _application(token: str, api_url: str) -> Application[Any, Any, Any, Any, Any, Any]:
+    # Opt in to the library's coming default (durations as timedelta); without it every 429 it
+    # reports also emits a deprecation warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     from telegram.ext import Application
 
     return (

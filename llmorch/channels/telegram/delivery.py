@@ -14,6 +14,7 @@ from llmorch.channels.telegram.markup import to_html
 
 if TYPE_CHECKING:
     from telegram import Bot
+    from telegram.error import RetryAfter
 
 _T = TypeVar("_T")
 
@@ -74,7 +75,7 @@ class Outbox:
             try:
                 return await make()
             except RetryAfter as exc:
-                wait = _seconds(exc.retry_after)
+                wait = _seconds(exc)
                 logger.warning("telegram: rate limited, waiting {:.0f} s as asked", wait)
                 await asyncio.sleep(wait)
             except BadRequest:
@@ -86,5 +87,7 @@ class Outbox:
         return await make()
 
 
-def _seconds(retry_after: int | timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+def _seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for: a timedelta (PTB_TIMEDELTA, the library's next default) or an int."""
+    wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
