@@ -508,3 +508,40 @@ def test_server_on_the_network_without_keys_fails_an_assertion(nix_eval: NixEval
         'services.llmorch.enable = true; services.llmorch.server = { enable = true; host = "0.0.0.0"; };'
     )
     assert any("apiKeysFile" in message for message in result.failed_assertions)
+
+
+TELEGRAM = """
+  services.llmorch.telegram = {
+    enable = true;
+    tokenFile = "/run/secrets/llmorch-telegram-token";
+    allowedChatIds = [ 123456789 (-1001234567890) ];
+  };
+"""
+
+
+def test_telegram_runs_the_bot_as_a_hardened_long_running_service(nix_eval: NixEval) -> None:
+    result = nix_eval("services.llmorch.enable = true;" + TELEGRAM)
+    unit = result.services["llmorch-telegram"]
+    config = unit["serviceConfig"]
+    assert result.exec_start("llmorch-telegram")[-1] == "telegram"
+    assert config["Type"] == "exec"
+    assert config["Restart"] == "on-failure"
+    assert unit["wantedBy"] == ["multi-user.target"]
+    assert "network-online.target" in unit["after"]
+    server = nix_eval("services.llmorch.enable = true;" + SERVER).services["llmorch-server"]
+    for key in ("DynamicUser", "ProtectSystem", "NoNewPrivileges", "SystemCallFilter", "User"):
+        assert config[key] == server["serviceConfig"][key]  # the same sandbox as the server
+    assert "telegram-bot-token:/run/secrets/llmorch-telegram-token" in config["LoadCredential"]
+    token_file = unit["environment"]["LLMORCH_TELEGRAM__TOKEN_FILE"]
+    assert token_file == "/run/credentials/llmorch-telegram.service/telegram-bot-token"
+    assert not any("llmorch-telegram-token" in t for t in result.store_texts().values())
+    config_path = result.exec_start("llmorch-telegram")[-2]
+    settings = load_config(result.store_file(config_path)).settings
+    assert settings.telegram.allowed_chat_ids == [123456789, -1001234567890]
+
+
+def test_telegram_without_a_token_or_chats_fails_an_assertion(nix_eval: NixEval) -> None:
+    result = nix_eval("services.llmorch.enable = true; services.llmorch.telegram.enable = true;")
+    assert any("telegram.tokenFile" in m for m in result.failed_assertions)
+    assert any("allowedChatIds" in m for m in result.failed_assertions)
+    assert "llmorch-telegram" not in nix_eval("services.llmorch.enable = true;").services
