@@ -12,6 +12,7 @@ from loguru import logger
 from scripted_llm import Reply, ScriptedLlm
 
 from llmorch.channels.telegram.bot import TelegramBot
+from llmorch.runs.store import RunFilter, RunStore
 from llmorch.workflows.chat import SessionStore
 
 pytestmark = pytest.mark.usefixtures("bot")
@@ -50,6 +51,8 @@ async def test_an_allowed_chat_gets_its_answer_written_into_one_message(
         "<b>Sources</b>\n[1] Backup strategy — <code>Backup strategy.md#Backup strategy</code>"
     )
     assert len(answer.edit_times) >= 2, "the answer should appear while it is written"
+    (run,) = RunStore().list(RunFilter())
+    assert (run["workflow"], run["trigger"], run["status"]) == ("qa", "chat", "ok")
 
 
 async def test_edits_of_a_streaming_answer_keep_the_configured_interval(
