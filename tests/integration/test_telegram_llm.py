@@ -3,7 +3,6 @@ Bot API stand-in: a streamed answer edited in place, a follow-up that keeps the 
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "channels"))
 
-from bot_api_standin import TOKEN, BotApiStandIn
+from bot_api_standin import ALICE, TOKEN, BotApiStandIn, polling
 
 from llmorch.channels.telegram.bot import TelegramBot
 from llmorch.config import Settings, load_config
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-ALICE = 111
 NOTES = {
     "Backup strategy.md": (
         "# Backup strategy\n\n## Schedule\n\n"
@@ -46,12 +44,7 @@ async def chat(tmp_path: Path, llama_server: LlamaServer) -> AsyncIterator[BotAp
     with BotApiStandIn() as api:
         config = tmp_path / "config.yaml"
         data = {
-            "llm": {
-                "base_url": llama_server.base_url,
-                "model": llama_server.model,
-                "temperature": 0,
-                "max_retries": 0,
-            },
+            "llm": llama_server.settings().model_dump(mode="json", exclude_none=True),
             "store": {"path": str(tmp_path / "qdrant")},
             "ingest": {"paths": [str(vault)]},
             "telegram": {
@@ -64,12 +57,8 @@ async def chat(tmp_path: Path, llama_server: LlamaServer) -> AsyncIterator[BotAp
         settings: Settings = load_config(config).settings
         await ingest([], settings)
         bot = TelegramBot(settings, TOKEN, SessionStore(tmp_path / "sessions"))
-        stop, ready = asyncio.Event(), asyncio.Event()
-        running = asyncio.create_task(bot.run(stop, on_ready=lambda _: ready.set()))
-        await asyncio.wait_for(ready.wait(), 30)
-        yield api
-        stop.set()
-        await asyncio.wait_for(running, 120)
+        async with polling(bot, within=120):
+            yield api
 
 
 async def answer_to(api: BotApiStandIn, text: str) -> str:

@@ -11,15 +11,16 @@ each chat now shows (`chat`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 TOKEN = "4242424242:AAF-stand-in-token_0123456789abcdef"
@@ -32,6 +33,10 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
+ALICE = 111
+"""A user the tests' configs allow."""
+STRANGER = 666
+"""A user no config allows."""
 TEXT_LIMIT = 4096
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
@@ -212,6 +217,26 @@ class BotApiStandIn:
         }
 
 
+class Polling(Protocol):
+    async def run(
+        self, stop: asyncio.Event, *, on_ready: Callable[[str], None] | None = None
+    ) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def polling(bot: Polling, *, within: float = 30.0) -> AsyncIterator[asyncio.Event]:
+    """The bot polling in this event loop until the block ends, then stopped as SIGTERM stops it
+    (setting the yielded event earlier stops it sooner); its answers in flight finish first."""
+    stop, ready = asyncio.Event(), asyncio.Event()
+    running = asyncio.create_task(bot.run(stop, on_ready=lambda _: ready.set()))
+    await asyncio.wait_for(ready.wait(), within)
+    try:
+        yield stop
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, within)
+
+
 class _BadRequest(Exception):
     pass
 
@@ -236,7 +261,7 @@ def _visible(params: dict[str, Any]) -> str:
     """The text as Telegram would show it; a 400 for what Telegram refuses."""
     text = str(params.get("text", ""))
     if params.get("parse_mode") == "HTML":
-        text = _TelegramHtml.visible_text(text)
+        text = TelegramHtml.visible_text(text)
     elif params.get("parse_mode"):
         raise _BadRequest(f"unsupported parse_mode {params['parse_mode']!r} in this stand-in")
     if not text.strip():
@@ -246,7 +271,7 @@ def _visible(params: dict[str, Any]) -> str:
     return text
 
 
-class _TelegramHtml(HTMLParser):
+class TelegramHtml(HTMLParser):
     """Telegram's HTML rules: only its tags, each closed in order; the rest is a parse error."""
 
     def __init__(self) -> None:

@@ -3,14 +3,13 @@ vault, and the bot itself polling the stand-in in the test's event loop."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from bot_api_standin import TOKEN, BotApiStandIn
+from bot_api_standin import ALICE, TOKEN, BotApiStandIn, polling
 
 # The scripted model server lives with the CLI tests; every suite drives the same fake model.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
@@ -21,8 +20,6 @@ from llmorch.channels.telegram.bot import TelegramBot
 from llmorch.config import Settings, load_config
 from llmorch.workflows.chat import SessionStore
 
-ALICE = 111
-STRANGER = 666
 NOTES = {
     "Backup strategy.md": "# Backup strategy\n\nRestic backs up the vault nightly at 02:30.\n",
     "Garden.md": "# Garden\n\nWater the tomatoes on Tuesdays.\n",
@@ -78,11 +75,6 @@ def store(tmp_path: Path) -> SessionStore:
 
 @pytest.fixture
 async def bot(settings: Settings, store: SessionStore) -> AsyncIterator[TelegramBot]:
-    """The bot polling the stand-in until the test ends, then stopped as SIGTERM stops it."""
     bot = TelegramBot(settings, TOKEN, store)
-    stop, ready = asyncio.Event(), asyncio.Event()
-    running = asyncio.create_task(bot.run(stop, on_ready=lambda _: ready.set()))
-    await asyncio.wait_for(ready.wait(), 10)
-    yield bot
-    stop.set()
-    await asyncio.wait_for(running, 10)
+    async with polling(bot, within=10):
+        yield bot

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from bot_api_standin import BotApiStandIn, Failure, Shown, too_many_requests
-from conftest import ALICE, STRANGER
+from bot_api_standin import ALICE, STRANGER, BotApiStandIn, Failure, Shown, too_many_requests
 from loguru import logger
 from scripted_llm import Reply, ScriptedLlm
 

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from bot_api_standin import TOKEN, BotApiStandIn
-from conftest import ALICE
+from bot_api_standin import ALICE, TOKEN, BotApiStandIn
 
 from llmorch.config import load_config
 from llmorch.redaction import redact

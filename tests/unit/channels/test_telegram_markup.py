@@ -4,7 +4,7 @@ messages Telegram accepts."""
 from __future__ import annotations
 
 import pytest
-from bot_api_standin import TEXT_LIMIT, _TelegramHtml  # pyright: ignore[reportPrivateUsage]
+from bot_api_standin import TEXT_LIMIT, TelegramHtml
 
 from llmorch.channels.telegram.markup import split_message, to_html
 
@@ -21,7 +21,7 @@ ANSWERS = [
 
 @pytest.mark.parametrize("markdown", ANSWERS)
 def test_every_rendering_is_html_telegram_accepts(markdown: str) -> None:
-    visible = _TelegramHtml.visible_text(to_html(markdown))
+    visible = TelegramHtml.visible_text(to_html(markdown))
     assert visible.strip()
 
 
@@ -65,7 +65,7 @@ def test_a_code_block_cut_in_two_is_closed_and_reopened() -> None:
         assert piece.count("```") % 2 == 0, piece[-40:]
     assert pieces[1].startswith("```python\n")
     for piece in pieces:
-        assert len(_TelegramHtml.visible_text(to_html(piece))) <= TEXT_LIMIT
+        assert len(TelegramHtml.visible_text(to_html(piece))) <= TEXT_LIMIT
 
 
 def test_text_without_boundaries_is_cut_hard() -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from bot_api_standin import TOKEN, BotApiStandIn
-from conftest import ALICE
+from bot_api_standin import ALICE, TOKEN, BotApiStandIn, polling
 
 from llmorch.channels.telegram.bot import TelegramBot
 from llmorch.config import Settings
@@ -15,13 +12,9 @@ from llmorch.workflows.chat import SessionStore
 async def test_stopping_finishes_the_answer_being_written(
     telegram_api: BotApiStandIn, settings: Settings, store: SessionStore
 ) -> None:
-    bot = TelegramBot(settings, TOKEN, store)
-    stop, ready = asyncio.Event(), asyncio.Event()
-    running = asyncio.create_task(bot.run(stop, on_ready=lambda _: ready.set()))
-    await asyncio.wait_for(ready.wait(), 10)
-    telegram_api.user_says(ALICE, "when do backups run?")
-    await telegram_api.until(lambda: any(m.edit_times for m in telegram_api.chat(ALICE)))
-    stop.set()  # what SIGTERM does, in the middle of the answer
-    await asyncio.wait_for(running, 20)
+    async with polling(TelegramBot(settings, TOKEN, store), within=20) as stop:
+        telegram_api.user_says(ALICE, "when do backups run?")
+        await telegram_api.until(lambda: any(m.edit_times for m in telegram_api.chat(ALICE)))
+        stop.set()  # what SIGTERM does, in the middle of the answer
     (answer,) = telegram_api.chat(ALICE)
     assert answer.text.startswith("Turn 1") and answer.text.endswith("</code>")
