@@ -12,6 +12,9 @@ import yaml
 from indexed_vault import LLMORCH
 from mcp_servers import filesystem_server
 
+# The question is coloured on a terminal: escape codes may stand between the words.
+ASKED = r"allow(\x1b\[[0-9;]*m)*\s+(\x1b\[[0-9;]*m)*files__write_file"
+
 
 def spawn_write(tmp_path: Path, target: Path) -> pexpect.spawn:
     config = tmp_path / "config.yaml"
@@ -36,7 +39,7 @@ def test_terminal_is_asked_and_yes_runs_the_tool(tmp_path: Path) -> None:
     shared.mkdir()
     target = shared / "note.txt"
     child = spawn_write(tmp_path, target)
-    child.expect(r"allow files__write_file")
+    child.expect(ASKED)
     child.expect("for this tool in this session: ")
     child.sendline("y")
     child.expect(pexpect.EOF)

@@ -19,6 +19,10 @@ from typing import Any
 import pytest
 from indexed_vault import LLMORCH, indexed_vault_env
 
+from llmorch.workflows.builtin import BUILTIN_MODULES
+
+BUILTIN_NAMES = [module.rsplit(".", 1)[1] for module in BUILTIN_MODULES]
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTED_LLM = REPO / "tests" / "unit" / "cli" / "scripted_llm.py"
 VAULT = {
@@ -115,7 +119,8 @@ async def exercise_every_tool_and_a_note(session: Any) -> None:
     }
     read_only = {name for name, t in tools.items() if t.annotations.read_only_hint}
     assert read_only == {"search_knowledge_base", "read_note", "ask", "list_workflows"}
-    assert tools["run_workflow"].input_schema["properties"]["workflow"]["enum"] == ["agent", "qa"]
+    offered = tools["run_workflow"].input_schema["properties"]["workflow"]["enum"]
+    assert offered == sorted(BUILTIN_NAMES)
 
     found = await session.call_tool("search_knowledge_base", {"query": "restic"})
     assert not found.is_error
