@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
@@ -53,9 +53,12 @@ class TelegramBot:
         if not await self._connect(stop):
             return
         try:
-            await app.updater.start_polling(  # pyright: ignore[reportOptionalMemberAccess]
+            # Deleting any webhook first is retried while Telegram is unreachable; a stop ends that.
+            polling = app.updater.start_polling(  # pyright: ignore[reportOptionalMemberAccess]
                 allowed_updates=["message"], bootstrap_retries=-1
             )
+            if not await _unless_stopped(polling, stop):
+                return
             await app.start()
             logger.info(
                 "telegram: @{} polling; answers chats {}", app.bot.username, sorted(self.allowed)
@@ -102,10 +105,9 @@ class TelegramBot:
                 chat.username or chat.title or chat.type,
             )
             return
-        session, lock = self.conversations.chat(chat.id)
-        async with lock:
+        async with self.conversations.lock(chat.id):
             try:
-                await self._reply(chat.id, session, message.text)
+                await self._reply(chat.id, self.conversations.session(chat.id), message.text)
             except LlmorchError as exc:
                 await self.outbox.send(chat.id, replies.error(exc))
             except Exception:  # a bug must cost one answer, not the bot; the log has the traceback
@@ -155,8 +157,8 @@ class TelegramBot:
             if isinstance(delta, TextDelta):  # the model's reasoning stays out of the chat
                 stream.add(delta.text)
 
+        await stream.start()  # shown at once, also while other chats' answers are generated
         async with self._in_flight:
-            await stream.start()
             try:
                 result = await session.ask(text, on_delta=on_delta, on_status=logger.info)
             except LlmorchError as exc:
@@ -172,14 +174,29 @@ class TelegramBot:
             return
         name, raw = read_run_line(line, session.runtime.settings)
         stream = AnswerStream(self.outbox, chat_id, interval=self.settings.edit_interval_s)
+        await stream.start(f"Running {name} …")
         async with self._in_flight:
-            await stream.start(f"Running {name} …")
             try:
                 text = await session.run_workflow(name, raw, on_status=logger.info)
             except LlmorchError as exc:
                 await stream.finish(replies.error(exc))
                 return
             await stream.finish(text)
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, object], stop: asyncio.Event) -> bool:
+    """Run `work` unless `stop` is set first, which cancels it; True when it completed."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
+    task.result()
+    return True
 
 
 def _application(token: str, api_url: str) -> Application[Any, Any, Any, Any, Any, Any]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
 from loguru import logger
 
@@ -13,43 +12,41 @@ from llmorch.workflows.chat import ChatSession, SavedSession, SessionStore
 from llmorch.workflows.runtime import Runtime
 
 
-@dataclass
-class _Chat:
-    session: ChatSession
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """One turn at a time per chat: the next message sees the previous answer."""
-
-
 class Conversations:
     def __init__(self, settings: Settings, store: SessionStore) -> None:
         self.settings = settings
         self.store = store
-        self._chats: dict[int, _Chat] = {}
+        self._sessions: dict[int, ChatSession] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
 
     def session_name(self, chat_id: int) -> str:
         return f"telegram-{chat_id}"
 
-    def chat(self, chat_id: int) -> tuple[ChatSession, asyncio.Lock]:
-        """The chat's session (the saved one after a restart) and the lock its turns take."""
-        chat = self._chats.get(chat_id)
-        if chat is None:
+    def lock(self, chat_id: int) -> asyncio.Lock:
+        """Taken for each turn: a chat's messages are answered one after another, in order."""
+        return self._locks.setdefault(chat_id, asyncio.Lock())
+
+    def session(self, chat_id: int) -> ChatSession:
+        """The chat's conversation: the saved one after a restart, else a new one."""
+        session = self._sessions.get(chat_id)
+        if session is None:
             name = self.session_name(chat_id)
             saved = self.store.load(name) or SavedSession(
                 name=name, mode=self.settings.telegram.mode
             )
             runtime = Runtime(self.settings, model=saved.model, on_note=logger.info)
-            chat = self._chats[chat_id] = _Chat(ChatSession(runtime, self.store, saved=saved))
-        return chat.session, chat.lock
+            session = self._sessions[chat_id] = ChatSession(runtime, self.store, saved=saved)
+        return session
 
     def reset(self, chat_id: int) -> ChatSession:
         """Forget the chat's conversation (its runs stay recorded); mode and filters carry on."""
-        session, _ = self.chat(chat_id)
+        session = self.session(chat_id)
         session.reset()
         session.state.name = self.session_name(chat_id)
         session.save()
         return session
 
     async def aclose(self) -> None:
-        for chat in self._chats.values():
-            await chat.session.runtime.aclose()
-        self._chats.clear()
+        for session in self._sessions.values():
+            await session.runtime.aclose()
+        self._sessions.clear()

@@ -163,7 +163,7 @@ async def test_run_starts_a_workflow_and_its_result_joins_the_conversation(
 ) -> None:
     reply = await ask(telegram_api, '/run qa query="when do backups run?"')
     assert reply.text.startswith("Turn 1: you asked about Question: when do backups run?")
-    session, _ = bot.conversations.chat(ALICE)
+    session = bot.conversations.session(ALICE)
     assert session.messages[0].content.startswith("(ran workflow qa")
     unknown = await ask(telegram_api, "/run nosuchflow")
     assert unknown.text.startswith("⚠️") and "nosuchflow" in unknown.text
