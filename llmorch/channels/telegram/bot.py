@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 
 class TelegramBot:
+    """Answers the allowed chats until stopped; `llmorch telegram` runs one, a program can too:
+    `await TelegramBot(settings, token, SessionStore(folder)).run(stop_event)`."""
+
     def __init__(self, settings: Settings, token: str, store: SessionStore) -> None:
         self.settings = settings.telegram
         self.allowed = frozenset(self.settings.allowed_chat_ids)

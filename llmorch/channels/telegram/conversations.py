@@ -13,6 +13,8 @@ from llmorch.workflows.runtime import Runtime
 
 
 class Conversations:
+    """The chats the bot has heard from this run, each opened on its first message."""
+
     def __init__(self, settings: Settings, store: SessionStore) -> None:
         self.settings = settings
         self.store = store
