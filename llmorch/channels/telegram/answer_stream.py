@@ -42,10 +42,11 @@ class AnswerStream:
 
     async def finish(self, markdown: str) -> None:
         """Stop following the stream and show `markdown` as the answer's final text."""
-        await self._stop()
+        await self.close()
         await self._show(markdown)
 
-    async def _stop(self) -> None:
+    async def close(self) -> None:
+        """Stop following the stream (again is harmless), e.g. when the answer failed unexpectedly."""
         self._finished.set()
         self._changed.set()
         if self._pump is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
@@ -154,20 +154,15 @@ class TelegramBot:
     async def _answer(self, chat_id: int, session: ChatSession, text: str) -> None:
         from llmorch.llm.stream import TextDelta
 
-        stream = AnswerStream(self.outbox, chat_id, interval=self.settings.edit_interval_s)
+        async def answer(stream: AnswerStream) -> str:
+            def on_delta(delta: Delta) -> None:
+                if isinstance(delta, TextDelta):  # the model's reasoning stays out of the chat
+                    stream.add(delta.text)
 
-        def on_delta(delta: Delta) -> None:
-            if isinstance(delta, TextDelta):  # the model's reasoning stays out of the chat
-                stream.add(delta.text)
+            result = await session.ask(text, on_delta=on_delta, on_status=logger.info)
+            return replies.answer(result)
 
-        await stream.start()  # shown at once, also while other chats' answers are generated
-        async with self._in_flight:
-            try:
-                result = await session.ask(text, on_delta=on_delta, on_status=logger.info)
-            except LlmorchError as exc:
-                await stream.finish(replies.error(exc))
-                return
-            await stream.finish(replies.answer(result))
+        await self._streamed(chat_id, "…", answer)
 
     async def _run(self, chat_id: int, session: ChatSession, line: str) -> None:
         from llmorch.workflows.field_pairs import read_run_line
@@ -176,15 +171,27 @@ class TelegramBot:
             await self.outbox.send(chat_id, 'Give a workflow, e.g. /run qa query="backups?"')
             return
         name, raw = read_run_line(line, session.runtime.settings)
+
+        async def run(_: AnswerStream) -> str:
+            return await session.run_workflow(name, raw, on_status=logger.info)
+
+        await self._streamed(chat_id, f"Running {name} …", run)
+
+    async def _streamed(
+        self, chat_id: int, placeholder: str, write: Callable[[AnswerStream], Awaitable[str]]
+    ) -> None:
+        """Post `placeholder` at once, then, in turn with the other chats, `write` the reply into
+        it; an expected failure is shown in its place."""
         stream = AnswerStream(self.outbox, chat_id, interval=self.settings.edit_interval_s)
-        await stream.start(f"Running {name} …")
-        async with self._in_flight:
-            try:
-                text = await session.run_workflow(name, raw, on_status=logger.info)
-            except LlmorchError as exc:
-                await stream.finish(replies.error(exc))
-                return
+        await stream.start(placeholder)
+        try:
+            async with self._in_flight:
+                text = await write(stream)
             await stream.finish(text)
+        except LlmorchError as exc:
+            await stream.finish(replies.error(exc))
+        finally:
+            await stream.close()
 
 
 async def _unless_stopped(work: Coroutine[Any, Any, object], stop: asyncio.Event) -> bool:
