@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import yaml
+from indexed_vault import indexed_vault_env
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "channels"))
 
 from bot_api_standin import ALICE, TOKEN, BotApiStandIn, polling
 
 from llmorch.channels.telegram.bot import TelegramBot
-from llmorch.config import Settings, load_config
-from llmorch.ingest import ingest
+from llmorch.config import load_config
 from llmorch.runs.store import RunFilter, RunStore
 from llmorch.workflows.chat import SessionStore
 
@@ -27,35 +26,22 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 NOTES = {
-    "Backup strategy.md": (
-        "# Backup strategy\n\n## Schedule\n\n"
-        "Restic backs up the laptop every night at 02:30 to the NAS called bramble.\n"
-    ),
+    "Backups.md": "# Backups\n\nThe nightly restic backup starts at 02:30 and goes to the NAS.\n",
     "Tea.md": "# Tea\n\nGreen tea steeps for two minutes at 80 degrees.\n",
 }
 
 
 @pytest.fixture
-async def chat(tmp_path: Path, llama_server: LlamaServer) -> AsyncIterator[BotApiStandIn]:
-    vault = tmp_path / "vault"
-    vault.mkdir()
-    for name, text in NOTES.items():
-        (vault / name).write_text(text, encoding="utf-8")
+async def chat(
+    tmp_path: Path, llama_server: LlamaServer, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[BotApiStandIn]:
+    llm = llama_server.settings().model_dump(mode="json", exclude_none=True)
+    env = indexed_vault_env(tmp_path, NOTES, llm)
     with BotApiStandIn() as api:
-        config = tmp_path / "config.yaml"
-        data = {
-            "llm": llama_server.settings().model_dump(mode="json", exclude_none=True),
-            "store": {"path": str(tmp_path / "qdrant")},
-            "ingest": {"paths": [str(vault)]},
-            "telegram": {
-                "allowed_chat_ids": [ALICE],
-                "api_url": api.api_url,
-                "edit_interval_s": 0.5,
-            },
-        }
-        config.write_text(yaml.safe_dump(data), encoding="utf-8")
-        settings: Settings = load_config(config).settings
-        await ingest([], settings)
+        monkeypatch.setenv("LLMORCH_TELEGRAM__ALLOWED_CHAT_IDS", f"[{ALICE}]")
+        monkeypatch.setenv("LLMORCH_TELEGRAM__API_URL", api.api_url)
+        monkeypatch.setenv("LLMORCH_TELEGRAM__EDIT_INTERVAL_S", "0.5")
+        settings = load_config(Path(env["LLMORCH_CONFIG"])).settings
         bot = TelegramBot(settings, TOKEN, SessionStore(tmp_path / "sessions"))
         async with polling(bot, within=120):
             yield api
@@ -79,7 +65,7 @@ async def test_the_real_model_answers_a_chat_by_editing_one_message(chat: BotApi
     assert message.edit_times, "the answer was not written into the placeholder"
     assert not text.startswith("⚠️"), text
     assert "02:30" in text or "2:30" in text
-    assert "Backup strategy.md" in text  # the cited source follows the answer
+    assert "Backups.md" in text  # the cited source follows the answer
     follow_up = await answer_to(chat, "And where does it back up to?")
     assert follow_up.strip() and not follow_up.startswith("⚠️")
     runs = RunStore().list(RunFilter())

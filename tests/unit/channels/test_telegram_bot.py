@@ -174,3 +174,10 @@ async def test_help_lists_the_commands(telegram_api: BotApiStandIn) -> None:
     for command in ("/new", "/mode", "/sources", "/run", "/help"):
         assert command in reply.text
     assert (await ask(telegram_api, "/frobnicate")).text.startswith("Unknown command /frobnicate")
+
+
+async def test_sources_lists_what_the_last_answer_found(telegram_api: BotApiStandIn) -> None:
+    assert (await ask(telegram_api, "/sources")).text == "No sources yet."
+    await ask(telegram_api, "when do backups run?")
+    listed = await ask(telegram_api, "/sources")
+    assert listed.text.startswith("<b>Sources</b>\n[1] Backup strategy — <code>")

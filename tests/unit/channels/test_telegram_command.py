@@ -15,6 +15,7 @@ import pytest
 from bot_api_standin import ALICE, TOKEN, BotApiStandIn
 
 from llmorch.config import load_config
+from llmorch.errors import ConfigError
 from llmorch.redaction import redact
 
 
@@ -70,3 +71,16 @@ def test_the_token_is_one_of_the_secrets_every_output_redacts(
     settings = load_config(config_file).settings
     assert TOKEN in settings.secret_values()
     assert TOKEN not in redact(f"POST {settings.telegram.api_url}/bot{TOKEN}/getMe failed")
+
+
+def test_a_token_file_wins_over_the_environment(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token_file = tmp_path / "telegram-bot-token"
+    token_file.write_text(TOKEN + "\n", encoding="utf-8")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:from-the-environment")
+    monkeypatch.setenv("LLMORCH_TELEGRAM__TOKEN_FILE", str(token_file))
+    assert load_config(config_file).settings.telegram.resolved_token() == TOKEN
+    token_file.unlink()
+    with pytest.raises(ConfigError, match=r"cannot read telegram\.token_file"):
+        load_config(config_file).settings.telegram.resolved_token()
