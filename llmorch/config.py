@@ -411,6 +411,53 @@ NotifyTarget = Annotated[
 ]
 
 
+class TelegramSettings(_Section):
+    """`llmorch telegram`: who the bot answers, where its token comes from, how it streams."""
+
+    allowed_chat_ids: list[int] = Field(
+        default_factory=list[int],
+        description="Chats (users, groups) the bot answers; every other message is logged and "
+        "left unanswered. Empty: nobody.",
+    )
+    token_env: str = Field(
+        default="TELEGRAM_BOT_TOKEN", description="Environment variable holding the bot token."
+    )
+    token_file: UserPath | None = Field(
+        default=None, description="File holding the token (systemd credential); wins over env."
+    )
+    api_url: str = Field(
+        default="https://api.telegram.org",
+        description="The Bot API server (a self-hosted telegram-bot-api, or a test stand-in).",
+    )
+    # The same names as workflows.modes.AskMode, spelled out: config sits below the workflows.
+    mode: Literal["rag", "agent", "plain"] = Field(
+        default="rag", description="How a new chat's questions are answered."
+    )
+    edit_interval_s: float = Field(
+        default=1.0, ge=0.2, description="Least time between two edits of a streaming answer."
+    )
+    max_in_flight: int = Field(default=1, ge=1, description="Answers generated at once.")
+
+    def resolved_token(self) -> str:
+        """The token from token_file, else $token_env; a ConfigError saying where to put it."""
+        if self.token_file is not None:
+            try:
+                token = self.token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot read telegram.token_file {self.token_file}: {exc.strerror or exc}"
+                ) from exc
+        else:
+            token = os.environ.get(self.token_env, "").strip()
+        if not token:
+            where = f"file {self.token_file}" if self.token_file else f"${self.token_env}"
+            raise ConfigError(
+                f"no Telegram bot token in {where}",
+                hint="get one from @BotFather and put it there (see README, 'telegram')",
+            )
+        return token
+
+
 class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     models: dict[str, ModelProfile] = Field(default_factory=dict[str, ModelProfile])
@@ -425,6 +472,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = Field(default_factory=ChatSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     notify: dict[str, NotifyTarget] = Field(default_factory=dict[str, NotifyTarget])
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -461,6 +509,8 @@ class Settings(BaseSettings):
             values += [v for var in server.headers_from_env.values() if (v := os.environ.get(var))]
         values += self._notify_secrets()
         urls += [t.url for t in self.notify.values() if isinstance(t, WebhookNotify)]
+        with contextlib.suppress(ConfigError):  # no bot configured: nothing to redact
+            values.append(self.telegram.resolved_token())
         for profile in self.models.values():
             urls.append(profile.base_url)
             # An unreadable key is reported when the profile is used; redaction cannot use it.

@@ -1,5 +1,5 @@
 # NixOS module `services.llmorch`: scheduled ingest, questions and workflows as hardened oneshot units,
-# and `llmorch serve` as a hardened long-running service.
+# and `llmorch serve` and `llmorch telegram` as hardened long-running services.
 # Settings become a YAML file in the store; API keys stay out of it (environmentFile or LoadCredential).
 {
   config,
@@ -218,6 +218,10 @@ let
     "localhost"
   ];
 
+  telegramUnit = "llmorch-telegram";
+  # systemd hands the bot token over under this name; llmorch reads it as telegram.token_file.
+  telegramTokenCredential = "telegram-bot-token";
+
   jobModule = {
     options = {
       query = mkOption {
@@ -381,6 +385,14 @@ in
               description = "Folders the agent may read notes from; empty means `ingest.paths`.";
             };
           };
+          telegram = settingsSection {
+            allowed_chat_ids = mkOption {
+              type = types.listOf types.int;
+              default = cfg.telegram.allowedChatIds;
+              defaultText = literalExpression "config.services.llmorch.telegram.allowedChatIds";
+              description = "Chats the bot answers.";
+            };
+          };
           logging = settingsSection {
             level = mkOption {
               type = types.enum [
@@ -494,6 +506,28 @@ in
       };
     };
 
+    telegram = {
+      enable = mkEnableOption "`llmorch telegram`: a Telegram bot answering allowed chats from the notes";
+      tokenFile = mkOption {
+        type = types.nullOr externalPath;
+        default = null;
+        example = "/run/secrets/llmorch-telegram-token";
+        description = ''
+          File holding the bot token from @BotFather, handed over with systemd's LoadCredential=;
+          it never enters the Nix store.
+        '';
+      };
+      allowedChatIds = mkOption {
+        type = types.listOf types.int;
+        default = [ ];
+        example = [ 123456789 ];
+        description = ''
+          Chats (users or groups) the bot answers; everyone else is ignored and logged with their
+          chat id, which is how you find your own.
+        '';
+      };
+    };
+
     jobs = mkOption {
       type = types.attrsOf (types.submodule jobModule);
       default = { };
@@ -536,6 +570,14 @@ in
       ) cfg.jobs
     )
     ++ [
+      {
+        assertion = !cfg.telegram.enable || cfg.telegram.tokenFile != null;
+        message = "services.llmorch.telegram.enable needs services.llmorch.telegram.tokenFile (the token from @BotFather).";
+      }
+      {
+        assertion = !cfg.telegram.enable || cfg.settings.telegram.allowed_chat_ids != [ ];
+        message = "services.llmorch.telegram answers nobody: set services.llmorch.telegram.allowedChatIds.";
+      }
       {
         assertion = lib.all (name: builtins.match "[A-Za-z0-9_-]+" name != null) (attrNames cfg.jobs);
         message = "services.llmorch.jobs names may only use letters, digits, '-' and '_' (they name systemd units).";
@@ -597,6 +639,31 @@ in
               // optionalAttrs (cfg.server.apiKeysFile != null) {
                 LLMORCH_SERVER__API_KEYS_FILE = "/run/credentials/${serverUnit}.service/${serverKeyCredential}";
               };
+          };
+      }
+      // optionalAttrs cfg.telegram.enable {
+        ${telegramUnit} =
+          let
+            service = mkService {
+              description = "llmorch: Telegram bot";
+              args = [ "telegram" ];
+              needsNetwork = true;
+              extraConfig = {
+                Type = "exec";
+                Restart = "on-failure";
+                RestartSec = 5;
+                LoadCredential =
+                  mapAttrsToList (name: file: "${credentialName name}:${file}") credentials
+                  ++ optional (cfg.telegram.tokenFile != null) "${telegramTokenCredential}:${cfg.telegram.tokenFile}";
+              };
+            };
+          in
+          service
+          // {
+            wantedBy = [ "multi-user.target" ];
+            environment = service.environment // {
+              LLMORCH_TELEGRAM__TOKEN_FILE = "/run/credentials/${telegramUnit}.service/${telegramTokenCredential}";
+            };
           };
       };
 

@@ -23,6 +23,8 @@ ps: {
     ps.uvicorn
     ps.mcp
     ps.jsonschema
+    ps.python-telegram-bot
+    ps.markdown-it-py
   ];
   test = [
     ps.pytest

@@ -22,6 +22,7 @@ from llmorch.cli import (
     runs_cmd,
     search_cmd,
     serve_cmd,
+    telegram_cmd,
     tools_cmd,
     workflows_cmd,
 )
@@ -72,6 +73,7 @@ app.command("models")(models_cmd.models)
 app.command("run")(run_cmd.run)
 app.add_typer(workflows_cmd.app, name="workflows")
 app.command("serve")(serve_cmd.serve)
+app.command("telegram")(telegram_cmd.telegram)
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(runs_cmd.app, name="runs")

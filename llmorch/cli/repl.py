@@ -267,21 +267,12 @@ class Repl:
         return True
 
     async def _run(self, line: str) -> bool:
-        import shlex
-
-        from llmorch.cli.run_cmd import parse_fields
-        from llmorch.workflows.registry import WorkflowRegistry
+        from llmorch.workflows.field_pairs import read_run_line
 
         if not line:
             render.status("give a workflow name, e.g. /run qa query='when do backups run?'")
             return True
-        try:
-            name, *pairs = shlex.split(line)
-        except ValueError as exc:  # an unclosed quote
-            render.status(f"cannot read the arguments: {exc}")
-            return True
-        workflow = WorkflowRegistry.discover(self.session.runtime.settings).get(name)
-        raw = parse_fields(workflow.input_model, pairs)
+        name, raw = read_run_line(line, self.session.runtime.settings)
         render.plain(await self.session.run_workflow(name, raw, on_status=render.status))
         return True
 

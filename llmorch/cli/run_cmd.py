@@ -65,6 +65,7 @@ def run(
     import asyncio
 
     from llmorch.workflows.execute import validate_input
+    from llmorch.workflows.field_pairs import parse_fields
     from llmorch.workflows.registry import WorkflowRegistry
     from llmorch.workflows.runtime import Runtime
 
@@ -154,29 +155,3 @@ def read_input(value: str | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f'{where} must hold a JSON object, e.g. {{"query": "..."}}')
     return data  # pyright: ignore[reportUnknownVariableType]
-
-
-def parse_fields(model: type[BaseModel], pairs: list[str]) -> dict[str, Any]:
-    """FIELD=VALUE pairs as the model's input: text fields stay text, list fields collect each
-    repeat (or take a JSON array), other values are read as JSON when they parse (`limit=3`,
-    `draft=true`), left as text otherwise for the model to accept or name as invalid."""
-    properties: dict[str, Any] = model.model_json_schema().get("properties", {})
-    data: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"expected FIELD=VALUE, got {pair!r}")
-        kind = properties.get(key, {}).get("type")
-        if kind == "array":
-            items = _json_or_text(value)
-            data.setdefault(key, []).extend(items if isinstance(items, list) else [value])
-        else:
-            data[key] = value if kind == "string" else _json_or_text(value)
-    return data
-
-
-def _json_or_text(value: str) -> Any:
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError:
-        return value

@@ -54,6 +54,8 @@ let
     "uvicorn"
     "mcp"
     "jsonschema"
+    "python-telegram-bot"
+    "markdown-it-py"
     "pytest"
     "pytest-asyncio"
     "pexpect"

@@ -534,6 +534,15 @@ NOTIFY_TARGETS = """
 """
 
 
+TELEGRAM = """
+  services.llmorch.telegram = {
+    enable = true;
+    tokenFile = "/run/secrets/llmorch-telegram-token";
+    allowedChatIds = [ 123456789 (-1001234567890) ];
+  };
+"""
+
+
 def test_job_notify_lists_become_notify_flags(nix_eval: NixEval) -> None:
     ev = nix_eval(
         "services.llmorch.enable = true;\n" + NOTIFY_TARGETS + "services.llmorch.jobs.brief = {\n"
@@ -613,3 +622,31 @@ def test_a_failing_job_sends_its_error_to_its_failure_targets(
     assert "llmorch weekly_review: failed" in sent
     assert "error: invalid input for workflow 'weekly_review': days:" in sent
     assert "exit code 2 · no run record" in sent
+
+
+def test_telegram_runs_the_bot_as_a_hardened_long_running_service(nix_eval: NixEval) -> None:
+    result = nix_eval("services.llmorch.enable = true;" + TELEGRAM)
+    unit = result.services["llmorch-telegram"]
+    config = unit["serviceConfig"]
+    assert result.exec_start("llmorch-telegram")[-1] == "telegram"
+    assert config["Type"] == "exec"
+    assert config["Restart"] == "on-failure"
+    assert unit["wantedBy"] == ["multi-user.target"]
+    assert "network-online.target" in unit["after"]
+    server = nix_eval("services.llmorch.enable = true;" + SERVER).services["llmorch-server"]
+    for key in ("DynamicUser", "ProtectSystem", "NoNewPrivileges", "SystemCallFilter", "User"):
+        assert config[key] == server["serviceConfig"][key]  # the same sandbox as the server
+    assert "telegram-bot-token:/run/secrets/llmorch-telegram-token" in config["LoadCredential"]
+    token_file = unit["environment"]["LLMORCH_TELEGRAM__TOKEN_FILE"]
+    assert token_file == "/run/credentials/llmorch-telegram.service/telegram-bot-token"
+    assert not any("llmorch-telegram-token" in t for t in result.store_texts().values())
+    config_path = result.exec_start("llmorch-telegram")[-2]
+    settings = load_config(result.store_file(config_path)).settings
+    assert settings.telegram.allowed_chat_ids == [123456789, -1001234567890]
+
+
+def test_telegram_without_a_token_or_chats_fails_an_assertion(nix_eval: NixEval) -> None:
+    result = nix_eval("services.llmorch.enable = true; services.llmorch.telegram.enable = true;")
+    assert any("telegram.tokenFile" in m for m in result.failed_assertions)
+    assert any("allowedChatIds" in m for m in result.failed_assertions)
+    assert "llmorch-telegram" not in nix_eval("services.llmorch.enable = true;").services

@@ -17,6 +17,7 @@ import import_graph
 import pytest
 
 EXPORTS = {
+    "llmorch.channels": ["TelegramBot"],
     "llmorch.ingest": ["FileIssue", "IngestProgress", "IngestSummary", "NoteRule", "ingest"],
     "llmorch.llm": [
         "AssistantMessage",
@@ -83,7 +84,7 @@ EXPORTS = {
     ],
 }
 
-HEAVY = ("openai", "qdrant_edge", "qdrant_client", "httpx2", "rich", "typer")
+HEAVY = ("openai", "qdrant_edge", "qdrant_client", "httpx2", "rich", "typer", "telegram")
 
 
 @pytest.mark.parametrize("package", sorted(EXPORTS))

@@ -1,0 +1,1 @@
+"""`llmorch telegram`: a bot that answers allowed chats from the notes, one conversation per chat."""
