@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -179,3 +183,34 @@ def test_a_collection_name_that_is_not_a_plain_name_is_refused(tmp_path: Path, n
     with pytest.raises(ConfigError, match="invalid collection name"):
         open_store(settings, name or "/")
     assert not (tmp_path / "escape").exists()
+
+
+KILLED_WRITER = """
+import os, signal, sys
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from test_vector_stores import fill
+from llmorch.retrieval.edge import EdgeStore
+
+store = EdgeStore.open(Path(sys.argv[1]), "notes")
+fill(store, dense=False)
+os.kill(os.getpid(), signal.SIGKILL)  # never closed, never flushed by a close
+"""
+
+
+def test_edge_writes_survive_a_killed_process_without_a_log_to_replay(tmp_path: Path) -> None:
+    here = Path(__file__).parent
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path / "qdrant"), str(here)],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parents[2]), str(here)])},
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL
+    store = EdgeStore.open(tmp_path / "qdrant", "notes")
+    try:
+        assert {path for _, path in store.manifest()} == set(NOTES)
+        assert [h.path for h in store.query(query("borrow checker"))][:1] == ["code/rust.md"]
+    finally:
+        store.close()
+    # Each `search` opens the shard: without a write-ahead log it has nothing to scan and replay.
+    assert not (tmp_path / "qdrant" / "notes" / "shard" / "wal").exists()
