@@ -80,7 +80,8 @@ def ask(
     from llmorch.workflows.runtime import Runtime
 
     text = _read_query(query)
-    settings = ctx.ensure_object(AppState).settings
+    state = ctx.ensure_object(AppState)
+    settings = state.settings
     request = AskRequest(
         query=text, mode="plain" if no_rag else mode, tags=split_tags(tags), limit=limit
     )
@@ -102,6 +103,7 @@ def ask(
             on_note=render.note,
             ask_approval=terminal_approver(None if view is None else view.pause),
             assume_yes=yes,
+            opened_index=state.opened_index(),
         )
         result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
     except (LlmorchError, KeyboardInterrupt) as exc:

@@ -56,7 +56,8 @@ def search(
     from llmorch.retrieval.hits import SearchRequest
     from llmorch.workflows.runtime import Runtime
 
-    settings = ctx.ensure_object(AppState).settings
+    state = ctx.ensure_object(AppState)
+    settings = state.settings
     if related is not None:
         _show_related(settings, related, collection, as_json)
         return
@@ -71,7 +72,8 @@ def search(
     )
 
     async def run() -> list[SearchHit]:
-        async with Runtime(settings, collection=collection) as runtime:
+        opened = state.opened_index()
+        async with Runtime(settings, collection=collection, opened_index=opened) as runtime:
             return await runtime.search(request)
 
     hits = asyncio.run(run())

@@ -4,7 +4,6 @@ announcing itself so a long-lived holder (`llmorch serve`) can let it in, then i
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -248,6 +247,10 @@ class EdgeStore:
         if self._lock is not None and self._lock.is_locked:
             self._lock.release()
 
+    def load(self) -> None:
+        """Load the shard now rather than at the first query (the CLI does it in a thread)."""
+        self._open_shard()
+
     def _write(self, operations: Sequence[qe.UpdateOperation]) -> None:
         """Apply the operations and flush them: shards are created without a write-ahead log."""
         if not operations:
@@ -266,9 +269,9 @@ class EdgeStore:
         return self._shard
 
     def _close_shard(self) -> None:
+        # No flush here: every write was flushed when made, and a search (the common case) wrote
+        # nothing, so flushing on close only cost it time.
         if self._shard is not None:
-            with contextlib.suppress(Exception):  # best effort: the engine may already be gone
-                self._shard.flush()
             self._shard.close()
             self._shard = None
 
