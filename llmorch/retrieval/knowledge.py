@@ -22,6 +22,7 @@ from llmorch.runs.observer import RetrievalRecord, RetrievedHit, current_observe
 if TYPE_CHECKING:
     from llmorch.config import Settings
     from llmorch.retrieval.embedder import DenseEmbedder, OpenAIEmbedder
+    from llmorch.retrieval.reranker import Reranker
 
 
 class KnowledgeBase:
@@ -35,8 +36,10 @@ class KnowledgeBase:
         *,
         embedder: DenseEmbedder | None = None,
         owned_embedder: OpenAIEmbedder | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self._settings = settings
+        self._reranker = reranker
         self._stores: dict[str, tuple[VectorStore, CollectionMeta]] = {}
         self._default = store.collection
         self._embedder = embedder or owned_embedder
@@ -63,9 +66,14 @@ class KnowledgeBase:
             from llmorch.retrieval.embedder import OpenAIEmbedder
 
             owned = OpenAIEmbedder.from_settings(settings.embedding)
+        reranker = None
+        if settings.rerank is not None:
+            from llmorch.retrieval.reranker import Reranker
+
+            reranker = Reranker(settings.rerank)
         store = store or open_store(settings, collection, must_exist=True)
         try:
-            return cls(settings, store, embedder=embedder, owned_embedder=owned)
+            return cls(settings, store, embedder=embedder, owned_embedder=owned, reranker=reranker)
         except BaseException:
             store.close()
             raise
@@ -89,7 +97,9 @@ class KnowledgeBase:
         query = StoreQuery(
             sparse=None if request.arms == "semantic" else bm25.embed_query(request.query),
             dense=dense,
-            limit=request.limit,
+            limit=max(request.limit, self._reranker.candidates)
+            if self._reranker
+            else request.limit,
             tags=request.tags,
             tag_mode=request.tag_mode,
             path_prefix=request.path_prefix,
@@ -97,6 +107,8 @@ class KnowledgeBase:
         )
         async with self._engine:
             store, hits = await asyncio.to_thread(self._query, name, query)
+        if self._reranker is not None:
+            hits = await self._reranker.rerank(request.query, hits, request.limit)
         for hit in hits:
             hit.snippet = make_snippet(hit.text, request.query)
         elapsed_ms = (time.perf_counter() - started_at) * 1000
@@ -127,10 +139,12 @@ class KnowledgeBase:
         self._stores.clear()
 
     async def aclose(self) -> None:
-        """Close the stores and, if this object created it, the embedder's HTTP client."""
+        """Close the stores and the HTTP clients this object created (embedder, reranker)."""
         self.close()
         if self._owned_embedder is not None:
             await self._owned_embedder.aclose()
+        if self._reranker is not None:
+            await self._reranker.aclose()
 
     async def yield_to_waiting(self) -> None:
         """Close the index if another process waits for it; the next search reopens it."""
