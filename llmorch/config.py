@@ -170,6 +170,16 @@ class RerankSettings(_Section):
     )
 
 
+class RetrievalSettings(_Section):
+    linked_notes: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="Notes linked to or from the hits that also give context to ask and agent "
+        "mode (their chunk best matching the question); 0 turns it off.",
+    )
+
+
 class StoreSettings(_Section):
     kind: Literal["edge", "server"] = "edge"
     path: UserPath | None = Field(
@@ -348,6 +358,7 @@ class Settings(BaseSettings):
     models: dict[str, ModelProfile] = Field(default_factory=dict[str, ModelProfile])
     embedding: EmbeddingSettings | None = None
     rerank: RerankSettings | None = None
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)

@@ -69,6 +69,7 @@ def search(
         tags=split_tags(tags),
         tag_mode="all" if all_tags else "any",
         path_prefix=path_prefix,
+        linked_notes=0,  # a search lists matches; linked notes are context for answers
     )
 
     async def run() -> list[SearchHit]:

@@ -332,4 +332,6 @@ def _search_filter(query: StoreQuery) -> qe.Filter | None:
         conditions.append(qe.FieldCondition("tags", match=qe.MatchAny(list(query.tags))))
     if query.path_prefix:
         conditions.append(qe.FieldCondition("path", match=qe.MatchPrefix(query.path_prefix)))
+    if query.paths:
+        conditions.append(qe.FieldCondition("path", match=qe.MatchAny(list(query.paths))))
     return qe.Filter(must=conditions) if conditions else None

@@ -81,6 +81,8 @@ class StoreQuery:
     tag_mode: Literal["any", "all"] = "any"
     path_prefix: str | None = None
     score_threshold: float | None = None
+    paths: list[str] = field(default_factory=list[str])
+    """Only chunks of these notes (paths in the vault), when not empty."""
 
     def arms(self) -> list[tuple[str, SparseVec | list[float], float]]:
         """(vector name, query vector, RRF weight) for each arm this query asks."""
