@@ -15,7 +15,7 @@ from embedding_server import bag_of_words_vector
 from llmorch.errors import ConfigError, RetrievalError
 from llmorch.retrieval import bm25
 from llmorch.retrieval.edge import EdgeStore
-from llmorch.retrieval.schema import ChunkPayload, ChunkPoint, CollectionMeta, StoreQuery
+from llmorch.retrieval.schema import RRF_K, ChunkPayload, ChunkPoint, CollectionMeta, StoreQuery
 from llmorch.retrieval.server import ServerStore
 from llmorch.retrieval.store import VectorStore
 
@@ -106,7 +106,7 @@ def test_hybrid_search_fuses_dense_and_bm25(backend: VectorStore) -> None:
     assert hits[0].path == "code/rust.md"
     assert len(hits) == 2
     # RRF sums 1/(k + rank) over the arms (rank from 0): first in both the dense and BM25 lists.
-    assert hits[0].score == pytest.approx(2 / 60)
+    assert hits[0].score == pytest.approx(2 / RRF_K)
     assert hits[1].score < hits[0].score
 
 
