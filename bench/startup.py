@@ -22,11 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+
+# The scripted OpenAI-compatible server of the CLI tests: an "instant" model server.
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "unit" / "cli"))
+from scripted_llm import MODEL as SCRIPTED_MODEL
+from scripted_llm import ScriptedLlm
 
 from llmorch.retrieval import bm25
 from llmorch.retrieval.edge import EdgeStore
@@ -41,8 +44,6 @@ GOAL_VERSION_MS = 100.0
 GOAL_VERSION_RATIO = 3.0
 GOAL_SEARCH_MS = 200.0
 GOAL_ASK_RATIO = 0.9
-SCRIPTED_LLM = Path(__file__).parents[1] / "tests" / "unit" / "cli" / "scripted_llm.py"
-SCRIPTED_MODEL = "scripted-model"
 QUESTION = "when do the restic backups run?"
 GOAL_WORKFLOWS_LIST_MS = 250.0
 USER_WORKFLOW_FILES = 3
@@ -111,21 +112,6 @@ def ensure_llm() -> tuple[Path | None, str]:
     return exe, "installed"
 
 
-@contextmanager
-def instant_model_server() -> Iterator[str]:
-    """The base URL of a model server that answers at once, for as long as the block runs."""
-    server = subprocess.Popen(
-        [sys.executable, str(SCRIPTED_LLM)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline().split()[1])
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def llm_user_dir(root: Path, base_url: str) -> Path:
     """An `llm` config naming the instant server as an OpenAI-compatible model called "bench"."""
     directory = root / "llm"
@@ -159,8 +145,10 @@ def main() -> None:
     args = parser.parse_args()
 
     llm_exe, llm_note = ensure_llm()
-    with tempfile.TemporaryDirectory(prefix="llmorch-bench-") as tmp, instant_model_server() as url:
+    # Served from a thread of this process, which only waits on the timed commands meanwhile.
+    with tempfile.TemporaryDirectory(prefix="llmorch-bench-") as tmp, ScriptedLlm() as server:
         root = Path(tmp)
+        url = server.base_url
         started = time.perf_counter()
         build_index(root / "qdrant", args.chunks)
         print(f"index: {args.chunks} chunks built in {time.perf_counter() - started:.1f} s")
