@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from llmorch.ingest.markdown import parse_note, with_parent_tags
 from llmorch.pipeline import Pipeline, step
-from llmorch.workflows.definition import Workflow, WorkflowContext
+from llmorch.workflows import Workflow, WorkflowContext
 
 _OPEN_TASK = re.compile(r"^\s*[-*] \[ \]", re.M)
 _DONE_TASK = re.compile(r"^\s*[-*] \[[xX]\]", re.M)

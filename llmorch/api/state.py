@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from llmorch.workflows.registry import WorkflowRegistry
     from llmorch.workflows.runtime import Runtime
 
-_YIELD_CHECK_S = 0.2  # how soon a waiting ingest gets the index when no search comes by
-
 
 @dataclass
 class ServerState:
@@ -28,7 +26,6 @@ class ServerState:
     gate: ModelGate
     redact: Redactor
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _watcher: asyncio.Task[None] | None = None
     _registry: WorkflowRegistry | None = None
 
     @classmethod
@@ -67,19 +64,7 @@ class ServerState:
 
     def start(self) -> None:
         self.registry()
-        self._watcher = asyncio.create_task(self._yield_to_ingest())
+        self.runtime.lend_knowledge_while_serving()
 
     async def aclose(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
         await self.runtime.aclose()
-
-    async def _yield_to_ingest(self) -> None:
-        """Between requests nobody searches, so this lets a waiting `llmorch ingest` in."""
-        while True:
-            await asyncio.sleep(_YIELD_CHECK_S)
-            knowledge = self.runtime.opened_knowledge()
-            if knowledge is not None:
-                await knowledge.yield_to_waiting()

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 TRIGGER = "mcp"
 
 
+_MCP_RESULT_CHARS = 100_000
+
+
 def published_registry(runtime: Runtime) -> ToolRegistry:
     """search_knowledge_base, read_note, ask, list_workflows and run_workflow."""
     from llmorch.tools.defaults import build_default_registry
@@ -24,6 +27,9 @@ def published_registry(runtime: Runtime) -> ToolRegistry:
 
     workflows = WorkflowRegistry.discover(runtime.settings)
     registry = build_default_registry(runtime.settings, runtime, note_roots=runtime.note_roots)
+    # tools.max_result_chars protects a small local model's context; an MCP client's host bounds
+    # what it shows itself, and a cut would leave list_workflows' JSON unreadable.
+    registry.max_result_chars = max(registry.max_result_chars, _MCP_RESULT_CHARS)
     registry.register(ask_tool(runtime))
     registry.register(list_workflows_tool(workflows))
     registry.register(run_workflow_tool(workflows, runtime))

@@ -2,8 +2,9 @@
 streamable HTTP (`http_app`, which `serve` mounts at /mcp).
 
 A tool that fails answers as an MCP tool error carrying the one line the CLI would print; an
-unknown tool is a protocol error. The index is released whenever no call is running, so an
-ingest in another terminal is never blocked by a long-lived server.
+unknown tool is a protocol error. The index stays open between calls (reopening it costs more
+than a search) and is lent to any process that waits for it, as `serve` does, so an ingest in
+another terminal is never blocked by a long-lived server.
 """
 
 from __future__ import annotations
@@ -44,20 +45,12 @@ class Surface:
         self.runtime: Runtime = Runtime(settings)
         self.registry: ToolRegistry = published_registry(self.runtime)
         self._slots = asyncio.Semaphore(MAX_CALLS_IN_FLIGHT)
-        self._running = 0
 
     @asynccontextmanager
     async def calling(self) -> AsyncGenerator[None]:
-        """Every tool call and resource read runs inside this: the one place a call is bounded,
-        and where its run record (trigger "mcp") opens once run records exist."""
+        """Every tool call and resource read runs inside this: the one place a call is bounded."""
         async with self._slots:
-            self._running += 1
-            try:
-                yield
-            finally:
-                self._running -= 1
-                if self._running == 0:
-                    await self.runtime.release_knowledge()
+            yield
 
     async def aclose(self) -> None:
         await self.runtime.aclose()
@@ -165,6 +158,7 @@ async def serve_stdio(settings: Settings) -> None:
 
     surface = Surface(settings)
     server = build_server(surface)
+    surface.runtime.lend_knowledge_while_serving()
     try:
         async with stdio_server() as (read, write):
             await server.run(read, write, server.create_initialization_options())
@@ -182,6 +176,7 @@ def http_app(settings: Settings, *, path: str = "/mcp") -> Starlette:
 
     @asynccontextmanager
     async def lifespan(scope_app: Any) -> AsyncGenerator[None]:
+        surface.runtime.lend_knowledge_while_serving()
         try:
             async with inner(scope_app):
                 yield

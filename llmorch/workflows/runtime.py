@@ -7,6 +7,7 @@ A command pays only for what it touches (`search` never imports openai), and one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from llmorch.retrieval.store import VectorStore
     from llmorch.tools.base import Tool, ToolRegistry
     from llmorch.tools.mcp import McpToolset
+
+YIELD_CHECK_S = 0.2
+"""How soon a waiting ingest gets the index from a serving process when no search comes by."""
 
 
 class Runtime:
@@ -56,6 +60,7 @@ class Runtime:
         self._toolset: McpToolset | None = None
         self._server_tools: list[Tool] = []
         self._starting = asyncio.Lock()
+        self._lender: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Runtime:
         return self
@@ -102,10 +107,6 @@ class Runtime:
         logger.debug("using collection {!r}, opened while the command started", store.collection)
         return store
 
-    def opened_knowledge(self) -> KnowledgeBase | None:
-        """The index if something already opened it (a background check must not open it)."""
-        return self._knowledge
-
     def note_roots(self) -> list[Path]:
         """Where read_note may read: the configured folders, else the ones the index was built from."""
         return self.settings.note_roots() or self.knowledge().indexed_roots()
@@ -137,6 +138,19 @@ class Runtime:
     async def search(self, request: SearchRequest) -> list[SearchHit]:
         return await self.knowledge().search(request)
 
+    def lend_knowledge_while_serving(self) -> None:
+        """For a long-lived surface (serve, mcp), from now until `aclose`: the index stays open
+        between calls, yet is closed whenever another process (an ingest) waits for it, so the
+        shell is never locked out; the next search reopens it and sees the new notes."""
+        if self._lender is None:
+            self._lender = asyncio.create_task(self._lend_knowledge())
+
+    async def _lend_knowledge(self) -> None:
+        while True:
+            await asyncio.sleep(YIELD_CHECK_S)
+            if self._knowledge is not None:
+                await self._knowledge.yield_to_waiting()
+
     async def release_knowledge(self) -> None:
         """Close the index between chat turns, so an ingest in another terminal is not blocked."""
         if self._knowledge is not None:
@@ -144,6 +158,11 @@ class Runtime:
             await knowledge.aclose()
 
     async def aclose(self) -> None:
+        if self._lender is not None:
+            lender, self._lender = self._lender, None
+            lender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lender
         if self._toolset is not None:
             toolset, self._toolset = self._toolset, None
             await toolset.aclose()

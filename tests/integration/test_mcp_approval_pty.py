@@ -1,5 +1,5 @@
 """Tool approval in a real pseudo-terminal: a write tool from the filesystem MCP server asks
-first, and a yes lets it write the file (no and always: tests/unit/tools/test_approval.py)."""
+first; yes lets it write the file, no leaves it unwritten (always: tests/unit/tools/test_approval.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import pexpect
 import yaml
 from indexed_vault import LLMORCH
 from mcp_servers import filesystem_server
+
+# The question is coloured on a terminal: escape codes may stand between the words.
+ASKED = r"allow(\x1b\[[0-9;]*m)*\s+(\x1b\[[0-9;]*m)*files__write_file"
 
 
 def spawn_write(tmp_path: Path, target: Path) -> pexpect.spawn:
@@ -31,15 +34,29 @@ def spawn_write(tmp_path: Path, target: Path) -> pexpect.spawn:
     )
 
 
-def test_terminal_is_asked_and_yes_runs_the_tool(tmp_path: Path) -> None:
+def answer_the_question(tmp_path: Path, answer: str) -> tuple[int | None, str, Path]:
+    """Run the write tool, answer its question; the exit status, what followed, the target."""
     shared = tmp_path / "shared"
     shared.mkdir()
     target = shared / "note.txt"
     child = spawn_write(tmp_path, target)
-    child.expect(r"allow files__write_file")
+    child.expect(ASKED)
     child.expect("for this tool in this session: ")
-    child.sendline("y")
+    child.sendline(answer)
     child.expect(pexpect.EOF)
+    after = str(child.before)
     child.close()
-    assert child.exitstatus == 0
+    return child.exitstatus, after, target
+
+
+def test_terminal_is_asked_and_yes_runs_the_tool(tmp_path: Path) -> None:
+    status, _, target = answer_the_question(tmp_path, "y")
+    assert status == 0
     assert target.read_text(encoding="utf-8") == "written"
+
+
+def test_terminal_is_asked_and_no_refuses_the_tool(tmp_path: Path) -> None:
+    status, after, target = answer_the_question(tmp_path, "n")
+    assert status == 7
+    assert "the user declined to run files__write_file" in after
+    assert not target.exists()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +32,23 @@ def approved(servers: dict[str, dict[str, Any]], tmp_path: Path) -> Settings:
     return settings_with(servers, tmp_path, tools={"require_approval": []})
 
 
-def llmorch(
-    tmp_path: Path, servers: dict[str, Any], *args: str
-) -> subprocess.CompletedProcess[str]:
-    """The real CLI with only these MCP servers configured, stdin not a terminal."""
+def cli_env(tmp_path: Path, servers: dict[str, Any]) -> dict[str, str]:
+    """The environment under which the CLI has only these MCP servers configured."""
     config = tmp_path / "config.yaml"
     config.write_text(
         yaml.safe_dump({"mcp": {"servers": servers}, "store": {"path": str(tmp_path / "q")}}),
         encoding="utf-8",
     )
-    env = {**os.environ, "LLMORCH_CONFIG": str(config)}
+    return {**os.environ, "LLMORCH_CONFIG": str(config)}
+
+
+def llmorch(
+    tmp_path: Path, servers: dict[str, Any], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI with only these MCP servers configured, stdin not a terminal."""
     return subprocess.run(
         [str(LLMORCH), *args],
-        env=env,
+        env=cli_env(tmp_path, servers),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -140,6 +146,49 @@ async def test_server_that_never_starts_leaves_the_others_working(tmp_path: Path
     assert "stuck before initialize" in stuck  # its stderr tail
     assert "MCP server missing failed to start" in registry.unavailable["MCP server missing"]
     assert unknown.error is not None and "unavailable: MCP server stuck" in unknown.error
+
+
+def test_ctrl_c_during_a_call_stops_llmorch_and_its_server(tmp_path: Path) -> None:
+    pid_file = tmp_path / "flaky.pid"
+    servers = {"flaky": {**flaky_server(), "env": {"FLAKY_PID_FILE": str(pid_file)}}}
+    child = subprocess.Popen(
+        [str(LLMORCH), "tools", "run", "flaky__hang", "--yes"],
+        env=cli_env(tmp_path, servers),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        server_pid = int(wait_for(pid_file.read_text, timeout_s=60))  # the call is in flight
+        child.send_signal(signal.SIGINT)
+        child.communicate(timeout=20)
+    finally:
+        child.kill()
+    assert child.returncode == 130
+    assert wait_for(lambda: not alive(server_pid), timeout_s=10), "the server outlived llmorch"
+
+
+def wait_for(probe: Callable[[], Any], *, timeout_s: float) -> Any:
+    """The first truthy answer of `probe` (which may raise OSError until then) within the time."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if answer := probe():
+                return answer
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"nothing from {probe} within {timeout_s}s"
+        time.sleep(0.05)
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie nobody reaped yet has stopped running)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_write_tool_is_refused_when_piped_with_the_way_to_allow_it(tmp_path: Path) -> None:

@@ -19,6 +19,10 @@ from typing import Any
 import pytest
 from indexed_vault import LLMORCH, indexed_vault_env
 
+from llmorch.workflows.builtin import BUILTIN_MODULES
+
+BUILTIN_NAMES = [module.rsplit(".", 1)[1] for module in BUILTIN_MODULES]
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTED_LLM = REPO / "tests" / "unit" / "cli" / "scripted_llm.py"
 VAULT = {
@@ -115,7 +119,8 @@ async def exercise_every_tool_and_a_note(session: Any) -> None:
     }
     read_only = {name for name, t in tools.items() if t.annotations.read_only_hint}
     assert read_only == {"search_knowledge_base", "read_note", "ask", "list_workflows"}
-    assert tools["run_workflow"].input_schema["properties"]["workflow"]["enum"] == ["agent", "qa"]
+    offered = tools["run_workflow"].input_schema["properties"]["workflow"]["enum"]
+    assert offered == sorted(BUILTIN_NAMES)
 
     found = await session.call_tool("search_knowledge_base", {"query": "restic"})
     assert not found.is_error
@@ -164,6 +169,18 @@ async def test_stdio_server_answers_every_tool_and_writes_only_protocol_to_stdou
         await exercise_every_tool_and_a_note(session)
     stderr.close()
     assert "DEBUG" in (tmp_path / "stderr.txt").read_text(), "logs belong on stderr"
+    runs = await asyncio.to_thread(
+        subprocess.run,
+        [str(LLMORCH), "runs", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    by_mcp = [
+        (r["workflow"], r["status"]) for r in json.loads(runs.stdout) if r["trigger"] == "mcp"
+    ]
+    assert by_mcp == [("qa", "ok"), ("qa", "ok")], "ask and run_workflow leave run records"
 
 
 def test_stdout_of_llmorch_mcp_is_only_json_rpc(env: dict[str, str]) -> None:
@@ -196,3 +213,34 @@ async def test_http_app_serves_the_same_tools_under_uvicorn(env: dict[str, str])
     os.environ.setdefault("NO_COLOR", "1")
     async with http_session(env) as session:
         await exercise_every_tool_and_a_note(session)
+
+
+async def test_ingest_runs_while_the_server_holds_the_index_and_the_next_search_sees_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The server keeps the embedded index open between calls, yet lends it to a waiting
+    `llmorch ingest`; the search after the ingest reopens it and finds the new note."""
+    stderr = (tmp_path / "stderr.txt").open("w+")
+    async with stdio_session(env, stderr) as session:
+        first = await session.call_tool("search_knowledge_base", {"query": "restic"})
+        assert json.loads(first.content[0].text)[0]["title"] == "Backup strategy"
+        (tmp_path / "vault" / "Heron.md").write_text("# Heron\n\nThe grey heron fishes at dawn.\n")
+        impatient = await ingest(env, busy_timeout_s=0)
+        assert impatient.returncode != 0 and "is busy" in impatient.stderr, "the index is held"
+        ingested = await ingest(env, busy_timeout_s=10)
+        assert ingested.returncode == 0, ingested.stderr
+        found = await session.call_tool("search_knowledge_base", {"query": "heron"})
+        assert not found.is_error, found.content[0].text
+        assert [hit["title"] for hit in json.loads(found.content[0].text)] == ["Heron"]
+    stderr.close()
+
+
+async def ingest(env: dict[str, str], *, busy_timeout_s: float) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [str(LLMORCH), "ingest"],
+        env={**env, "LLMORCH_STORE__BUSY_TIMEOUT_S": str(busy_timeout_s)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -1,8 +1,9 @@
 """`digest`: the notes created or changed in a window, summarised by folder, linking back to each.
 
 The morning brief a timer writes into the vault: a `## folder` section per folder, its summary,
-then `[[wikilinks]]` to the notes it covers. The window is explicit (`since: 1d`); "since the last
-successful run" needs run records, which this workflow does not read yet.
+then `[[wikilinks]]` to the notes it covers. Without `since` the window starts where the last
+successful digest of the same folder started (from the run records), so a timer that missed a
+day, or runs twice, neither skips nor repeats notes; with no such run it is one day.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -20,9 +22,14 @@ from llmorch.ingest.markdown import parse_note
 from llmorch.llm.messages import SystemMessage, UserMessage
 from llmorch.llm.stream import TextDelta
 from llmorch.pipeline import Pipeline, step
+from llmorch.runs.history import last_success_started_at
 from llmorch.workflows.builtin.summarize import NOTE_SUFFIXES, budget_chars
 from llmorch.workflows.definition import Workflow, WorkflowContext
 
+if TYPE_CHECKING:
+    from llmorch.config import RunsSettings
+
+WORKFLOW_NAME = "digest"
 MAX_NOTES = 200  # the most recently changed, so a bulk rename does not flood the brief
 CONCURRENCY = 2
 SUMMARY_TOKENS = 300
@@ -30,11 +37,16 @@ _WINDOW = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+DEFAULT_WINDOW = "1d"
+"""The window when `since` is unset and no earlier successful digest is recorded."""
+
+
 class DigestInput(BaseModel):
-    since: str = Field(
-        default="1d",
+    since: str | None = Field(
+        default=None,
         pattern=r"^\s*\d+\s*[mhdw]\s*$",
-        description="The window: minutes, hours, days or weeks, e.g. 30m, 12h, 1d, 1w.",
+        description="The window: minutes, hours, days or weeks, e.g. 30m, 12h, 1d, 1w; unset "
+        "means since the last successful digest of this folder (else 1d).",
     )
     folder: str | None = Field(
         default=None, description="Only notes under this folder; unset means every note folder."
@@ -76,11 +88,24 @@ def window_start(since: str, now: datetime) -> datetime:
     return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
+def digest_start(request: DigestInput, runs: RunsSettings, now: datetime) -> datetime:
+    """Where the window starts: `since` back from now when given, else when the last successful
+    digest of the same folder started, else DEFAULT_WINDOW back."""
+    if request.since is not None:
+        return window_start(request.since, now)
+    last = last_success_started_at(
+        WORKFLOW_NAME, runs, input_matches=lambda given: given.get("folder") == request.folder
+    )
+    if last is None:
+        return window_start(DEFAULT_WINDOW, now)
+    return datetime.fromtimestamp(last, UTC)
+
+
 @step(name="changed")
 async def changed(request: DigestInput, ctx: WorkflowContext) -> list[Folder]:
     """The notes changed in the window (newest MAX_NOTES), grouped by folder; one empty group
     when nothing changed, so the window still reaches the digest."""
-    since = window_start(request.since, datetime.now(UTC))
+    since = digest_start(request, ctx.runtime.settings.runs, datetime.now(UTC))
     cutoff = since.timestamp()
     found: list[tuple[float, Path, Path]] = []
     for root in _roots(request.folder, ctx):
@@ -174,8 +199,9 @@ PIPELINE = (
 )
 
 WORKFLOW = Workflow(
-    name="digest",
-    description="Summarise the notes changed in a window (since: 1d) by folder, linking each note.",
+    name=WORKFLOW_NAME,
+    description="Summarise the notes changed since the last digest (or in a window, since: 1d) "
+    "by folder, linking each note.",
     input_model=DigestInput,
     output_model=DigestOutput,
     pipeline=PIPELINE,

@@ -1,20 +1,26 @@
-"""`digest` covers exactly the notes changed in its window, by folder, with links back;
-`extract` returns JSON that validates against the schema it was given."""
+"""`digest` covers exactly the notes changed in its window (by default since the last successful
+digest, from a real runs.db), by folder, with links back; `extract` returns JSON that validates against the schema it was given."""
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from workflow_kit import context
+from workflow_kit import ScriptedRuntime, context
 
-from llmorch.errors import SchemaError, StructuredOutputError, UsageError
+from llmorch.config import RunsSettings, Settings
+from llmorch.errors import LlmorchError, SchemaError, StructuredOutputError, UsageError
 from llmorch.llm.testing import ModelCall, ScriptedModel
+from llmorch.retrieval.hits import SearchHit, SearchRequest
+from llmorch.runs.store import RunFilter, RunStore
 from llmorch.workflows.builtin import digest, extract
 from llmorch.workflows.builtin.digest import DigestInput, DigestOutput
 from llmorch.workflows.builtin.extract import ExtractInput
+from llmorch.workflows.execute import run_workflow
 
 HOUR = 3600.0
 
@@ -100,3 +106,58 @@ async def test_extract_with_an_invalid_schema_is_a_usage_error() -> None:
     with pytest.raises(SchemaError) as caught:
         (await extract.WORKFLOW.pipeline.execute(request, context(ScriptedModel([])))).unwrap()
     assert caught.value.exit_code == 2
+
+
+@dataclass
+class RecordedRuntime(ScriptedRuntime):
+    """A runtime run_workflow accepts: the digest never searches, it reads the folders."""
+
+    async def search(self, request: SearchRequest) -> list[SearchHit]:
+        return []
+
+
+async def recorded_digest(root: Path, settings: Settings, **given: str) -> DigestOutput:
+    """The digest through run_workflow, so the run lands in the real runs.db (state dir)."""
+    runtime = RecordedRuntime(ScriptedModel(titles), [root], settings)
+    return (await run_workflow(digest.WORKFLOW, given, runtime, trigger="timer")).output
+
+
+async def test_digest_without_since_starts_where_the_last_successful_digest_started(
+    tmp_path: Path,
+) -> None:
+    note(tmp_path, "yesterday.md", age_s=3 * HOUR)
+    note(tmp_path, "last week.md", age_s=30 * HOUR)
+    first = await recorded_digest(tmp_path, Settings())
+    assert first.notes == ["yesterday"], "with no earlier digest the window is one day"
+
+    note(tmp_path, "today.md", age_s=0)
+    second = await recorded_digest(tmp_path, Settings())
+    assert second.notes == ["today"]
+    assert second.since == first_run_start()
+
+    assert (await recorded_digest(tmp_path, Settings(), since="1d")).notes == [
+        "today",
+        "yesterday",
+    ], "an explicit window still wins"
+    off = Settings(runs=RunsSettings(enabled=False))
+    assert (await recorded_digest(tmp_path, off)).notes == ["today", "yesterday"]
+
+
+async def test_digest_window_follows_only_successful_digests_of_the_same_folder(
+    tmp_path: Path,
+) -> None:
+    note(tmp_path, "work/plan.md", age_s=3 * HOUR)
+    note(tmp_path, "home/garden.md", age_s=2 * HOUR)
+    await recorded_digest(tmp_path, Settings(), folder="work")
+    failing = RecordedRuntime(ScriptedModel([]), [tmp_path], Settings())  # no answer: it fails
+    with pytest.raises(LlmorchError):
+        await run_workflow(digest.WORKFLOW, {}, failing, trigger="timer")
+
+    every_folder = await recorded_digest(tmp_path, Settings())
+    assert every_folder.notes == ["home/garden", "work/plan"]
+    assert (await recorded_digest(tmp_path, Settings(), folder="work")).notes == []
+
+
+def first_run_start() -> datetime:
+    (oldest, *_) = sorted(RunStore().list(RunFilter(workflow="digest")), key=lambda r: r["id"])
+    return datetime.fromtimestamp(oldest["started_at"], UTC)
