@@ -88,9 +88,10 @@ def ask(
     if schema is not None:
         if request.mode != "rag":
             raise typer.BadParameter("--schema answers in rag mode only", param_hint="'--mode'")
-        _ask_structured(
-            Runtime(settings, model=model, collection=collection), request, schema, as_json
+        runtime = Runtime(
+            settings, model=model, collection=collection, opened_index=state.opened_index()
         )
+        _ask_structured(runtime, request, schema, as_json)
         return
     view = None if as_json else render.AnswerView(show_thinking=show_thinking)
     if view is not None:

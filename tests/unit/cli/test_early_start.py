@@ -83,3 +83,15 @@ def test_in_process_commands_open_the_index_themselves(cli: Invoke, indexed: Pat
     result = cli("search", "tomatoes", "--json")
     assert result.exit_code == 0, result.output
     assert "Garden.md" in result.stdout
+
+
+def test_ask_before_any_ingest_answers_from_the_model_alone(config: Path) -> None:
+    result = run_llmorch(config, "ask", "-q", "anything there?", "--json")
+    assert result.returncode == 0, result.stderr
+    assert '"status": "no_index"' in result.stdout
+
+
+def test_ask_with_a_schema_uses_the_index_opened_early(config: Path, indexed: Path) -> None:
+    # The scripted model does not answer in JSON: what matters is that the index is not "busy".
+    result = run_llmorch(config, "ask", "-q", "when do backups run?", "--schema", "task")
+    assert "is busy" not in result.stderr
