@@ -159,6 +159,30 @@ class EmbeddingSettings(_Section):
     )
 
 
+class RerankSettings(_Section):
+    base_url: str = Field(description="The API root; llmorch POSTs to {base_url}/rerank.")
+    api_key: SecretStr | None = None
+    model: str | None = Field(
+        default=None, description="Sent as `model`; servers of one model ignore it."
+    )
+    candidates: int = Field(
+        default=20, ge=1, le=200, description="Best hits of the first ranking sent to be reordered."
+    )
+    timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for one rerank request."
+    )
+
+
+class RetrievalSettings(_Section):
+    linked_notes: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="Notes linked to or from the hits that also give context to ask and agent "
+        "mode (their chunk best matching the question); 0 turns it off.",
+    )
+
+
 class StoreSettings(_Section):
     kind: Literal["edge", "server"] = "edge"
     path: UserPath | None = Field(
@@ -462,6 +486,8 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     models: dict[str, ModelProfile] = Field(default_factory=dict[str, ModelProfile])
     embedding: EmbeddingSettings | None = None
+    rerank: RerankSettings | None = None
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
@@ -504,6 +530,9 @@ class Settings(BaseSettings):
         if self.embedding is not None:
             secrets.append(self.embedding.api_key)
             urls.append(self.embedding.base_url)
+        if self.rerank is not None:
+            secrets.append(self.rerank.api_key)
+            urls.append(self.rerank.base_url)
         values = [s.get_secret_value() for s in secrets if s is not None]
         for server in self.mcp.servers.values():
             values += [v for var in server.headers_from_env.values() if (v := os.environ.get(var))]

@@ -12,6 +12,9 @@ def main() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):
         sys.stdout.write(f"llmorch {__version__}\n")
         return
+    from llmorch.cli.early import EarlyStart
+
+    early = EarlyStart.start(sys.argv[1:])
     from llmorch.cli.app import app
 
-    app()
+    app(obj=early)

@@ -26,6 +26,7 @@ from llmorch.cli import (
     tools_cmd,
     workflows_cmd,
 )
+from llmorch.cli.early import EarlyStart
 from llmorch.cli.state import AppState
 from llmorch.errors import InterruptedRunError, LlmorchError
 
@@ -116,4 +117,8 @@ def root(
     3 config, 4 LLM unreachable, 5 LLM error, 6 retrieval, 7 tool, 8 ingest, 9 workflow,
     10 run records, 130 interrupted.
     """
-    ctx.obj = AppState(config_file=config, verbosity=verbose, log_json=log_json)
+    # `main` passes the early start, if the command allowed one, as the context object.
+    early = ctx.obj if isinstance(ctx.obj, EarlyStart) else None
+    if early is not None:
+        ctx.call_on_close(early.close)
+    ctx.obj = AppState(config_file=config, verbosity=verbose, log_json=log_json, early=early)

@@ -85,7 +85,8 @@ def ask(
     from llmorch.workflows.runtime import Runtime
 
     text = _read_query(query)
-    settings = ctx.ensure_object(AppState).settings
+    state = ctx.ensure_object(AppState)
+    settings = state.settings
     request = AskRequest(
         query=text, mode="plain" if no_rag else mode, tags=split_tags(tags), limit=limit
     )
@@ -93,7 +94,9 @@ def ask(
         raise typer.BadParameter("--schema answers in rag mode only", param_hint="'--mode'")
     with Notifier(settings, "ask", notify, notify_on_failure) as notifier:
         if schema is not None:
-            runtime = Runtime(settings, model=model, collection=collection)
+            runtime = Runtime(
+                settings, model=model, collection=collection, opened_index=state.opened_index()
+            )
             answer = _ask_structured(runtime, request, schema, as_json)
             notifier.succeeded(json.dumps(answer.answer, ensure_ascii=False, indent=2), None)
             return
@@ -108,6 +111,7 @@ def ask(
                 on_note=render.note,
                 ask_approval=terminal_approver(None if view is None else view.pause),
                 assume_yes=yes,
+                opened_index=state.opened_index(),
             )
             result = asyncio.run(_run(runtime, request, view, stream=not no_stream))
         except (LlmorchError, KeyboardInterrupt) as exc:

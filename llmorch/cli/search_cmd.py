@@ -56,7 +56,8 @@ def search(
     from llmorch.retrieval.hits import SearchRequest
     from llmorch.workflows.runtime import Runtime
 
-    settings = ctx.ensure_object(AppState).settings
+    state = ctx.ensure_object(AppState)
+    settings = state.settings
     if related is not None:
         _show_related(settings, related, collection, as_json)
         return
@@ -68,10 +69,12 @@ def search(
         tags=split_tags(tags),
         tag_mode="all" if all_tags else "any",
         path_prefix=path_prefix,
+        linked_notes=0,  # a search lists matches; linked notes are context for answers
     )
 
     async def run() -> list[SearchHit]:
-        async with Runtime(settings, collection=collection) as runtime:
+        opened = state.opened_index()
+        async with Runtime(settings, collection=collection, opened_index=opened) as runtime:
             return await runtime.search(request)
 
     hits = asyncio.run(run())

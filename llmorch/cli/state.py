@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     # Imported when a command first needs settings: pydantic costs ~100 ms, which `--help` skips.
+    from llmorch.cli.early import EarlyStart
     from llmorch.config import LoadedConfig, Settings
+    from llmorch.retrieval.store import VectorStore
 
 _LEVEL_BY_VERBOSITY = {0: None, 1: "INFO", 2: "DEBUG"}
 
@@ -18,6 +21,7 @@ class AppState:
     config_file: Path | None = None
     verbosity: int = 0
     log_json: bool = False
+    early: EarlyStart | None = None
     _loaded: LoadedConfig | None = field(default=None, init=False, repr=False)
     _warned: bool = field(default=False, init=False, repr=False)
 
@@ -26,7 +30,9 @@ class AppState:
         if self._loaded is None or overrides:
             from llmorch.config import load_config
 
-            self._loaded = load_config(self.config_file, overrides)
+            adoptable = self.early is not None and self.config_file is None and not overrides
+            early = self.early.config() if self.early is not None and adoptable else None
+            self._loaded = early or load_config(self.config_file, overrides)
             self._configure_logging(self._loaded.settings)
             self._warn_plain_text_keys(self._loaded)
         return self._loaded
@@ -34,6 +40,12 @@ class AppState:
     @property
     def settings(self) -> Settings:
         return self.load().settings
+
+    def opened_index(self) -> Callable[[], VectorStore | None] | None:
+        """How to take the default collection the early start opened for these very settings."""
+        if self.early is None or self._loaded is None or self._loaded is not self.early.config():
+            return None
+        return self.early.take_store
 
     def _warn_plain_text_keys(self, loaded: LoadedConfig) -> None:
         if self._warned:

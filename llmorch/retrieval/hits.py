@@ -17,6 +17,13 @@ class SearchRequest(BaseModel):
     )
     score_threshold: float | None = None
     collection: str | None = Field(default=None, description="Unset means the configured one.")
+    linked_notes: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="Also return, for up to this many notes linked to or from the hits, the "
+        "chunk that best matches the query; unset means retrieval.linked_notes.",
+    )
     arms: Literal["auto", "keyword", "semantic"] = Field(
         default="auto",
         description="auto: BM25, fused with dense vectors when the index has them; keyword: BM25 "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,9 +20,13 @@ from llmorch.retrieval.snippet import make_snippet
 from llmorch.retrieval.store import VectorStore
 from llmorch.runs.observer import RetrievalRecord, RetrievedHit, current_observer
 
+_CHUNKS_PER_NEIGHBOUR = 3
+"""Chunks asked per linked note: enough that one long note does not crowd out the others."""
+
 if TYPE_CHECKING:
     from llmorch.config import Settings
     from llmorch.retrieval.embedder import DenseEmbedder, OpenAIEmbedder
+    from llmorch.retrieval.reranker import Reranker
 
 _WAITERS_CHECK_S = 0.05
 """How often a search checks whether another process waits for the index."""
@@ -38,8 +43,10 @@ class KnowledgeBase:
         *,
         embedder: DenseEmbedder | None = None,
         owned_embedder: OpenAIEmbedder | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self._settings = settings
+        self._reranker = reranker
         self._stores: dict[str, tuple[VectorStore, CollectionMeta]] = {}
         self._default = store.collection
         self._embedder = embedder or owned_embedder
@@ -50,6 +57,7 @@ class KnowledgeBase:
         self._waiters_checked_at = float("-inf")
         # Kept when the stores close for an ingest, so a search knows its vectors without a reopen.
         self._metas: dict[str, CollectionMeta] = {}
+        self._graphs: dict[str, LinkGraph] = {}
         self._adopt(store)
 
     @classmethod
@@ -67,9 +75,14 @@ class KnowledgeBase:
             from llmorch.retrieval.embedder import OpenAIEmbedder
 
             owned = OpenAIEmbedder.from_settings(settings.embedding)
+        reranker = None
+        if settings.rerank is not None:
+            from llmorch.retrieval.reranker import Reranker
+
+            reranker = Reranker(settings.rerank)
         store = store or open_store(settings, collection, must_exist=True)
         try:
-            return cls(settings, store, embedder=embedder, owned_embedder=owned)
+            return cls(settings, store, embedder=embedder, owned_embedder=owned, reranker=reranker)
         except BaseException:
             store.close()
             raise
@@ -93,7 +106,9 @@ class KnowledgeBase:
         query = StoreQuery(
             sparse=None if request.arms == "semantic" else bm25.embed_query(request.query),
             dense=dense,
-            limit=request.limit,
+            limit=max(request.limit, self._reranker.candidates)
+            if self._reranker
+            else request.limit,
             tags=request.tags,
             tag_mode=request.tag_mode,
             path_prefix=request.path_prefix,
@@ -101,6 +116,13 @@ class KnowledgeBase:
         )
         async with self._engine:
             store, hits = await asyncio.to_thread(self._query, name, query)
+        if self._reranker is not None:
+            hits = await self._reranker.rerank(request.query, hits, request.limit)
+        linked = request.linked_notes
+        linked = self._settings.retrieval.linked_notes if linked is None else linked
+        if linked and hits:
+            async with self._engine:
+                hits += await asyncio.to_thread(self._linked_hits, name, query, hits, linked)
         for hit in hits:
             hit.snippet = make_snippet(hit.text, request.query)
         elapsed_ms = (time.perf_counter() - started_at) * 1000
@@ -129,17 +151,46 @@ class KnowledgeBase:
         for store, _ in self._stores.values():
             store.close()
         self._stores.clear()
+        self._graphs.clear()  # reopened after an ingest, the links may have changed
 
     async def aclose(self) -> None:
-        """Close the stores and, if this object created it, the embedder's HTTP client."""
+        """Close the stores and the HTTP clients this object created (embedder, reranker)."""
         self.close()
         if self._owned_embedder is not None:
             await self._owned_embedder.aclose()
+        if self._reranker is not None:
+            await self._reranker.aclose()
 
     async def yield_to_waiting(self) -> None:
         """Close the index if another process waits for it; the next search reopens it."""
         async with self._engine:
             await asyncio.to_thread(self._close_if_waited)
+
+    def _linked_hits(
+        self, collection: str, query: StoreQuery, hits: list[SearchHit], count: int
+    ) -> list[SearchHit]:
+        """For up to `count` notes the hits link to or are linked from, the note's chunk that best
+        matches the query: what the hits point at, found by the same query, as further context."""
+        store, _ = self._open_for_search(collection)
+        graph = self._graphs.get(collection)
+        if graph is None:
+            graph = self._graphs[collection] = LinkGraph(store.payloads(LINK_FIELDS))
+        seen = {hit.path for hit in hits}
+        neighbours: list[str] = []
+        for hit in hits:
+            for note in graph.related_to_path(hit.path):
+                if note.path not in seen:
+                    seen.add(note.path)
+                    neighbours.append(note.path)
+        if not neighbours:
+            return []
+        found = store.query(
+            replace(query, paths=neighbours, limit=len(neighbours) * _CHUNKS_PER_NEIGHBOUR)
+        )
+        best: dict[str, SearchHit] = {}
+        for chunk in found:  # best first: the first chunk of each note is its best
+            best.setdefault(chunk.path, chunk)
+        return list(best.values())[:count]
 
     def _query(self, collection: str, query: StoreQuery) -> tuple[VectorStore, list[SearchHit]]:
         store, _ = self._open_for_search(collection)

@@ -76,6 +76,10 @@ class LinkGraph:
         out = [self._related(p, "links to") for p in sorted(outgoing - {path})]
         return out + [self._related(p, "linked from") for p in sorted(incoming)]
 
+    def related_to_path(self, path: str) -> list[RelatedNote]:
+        """Like `related`, for a note known by its path in the vault; none for an unknown path."""
+        return self.related(path) if path in self._notes else []
+
     def _resolve(self, name: str) -> str | None:
         return self._by_name.get(name.strip().removesuffix(".md").lower())
 

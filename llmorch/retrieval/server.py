@@ -274,4 +274,8 @@ def _search_filter(query: StoreQuery) -> models.Filter | None:
         conditions.append(
             models.FieldCondition(key="path", match=models.MatchPrefix(prefix=query.path_prefix))
         )
+    if query.paths:
+        conditions.append(
+            models.FieldCondition(key="path", match=models.MatchAny(any=list(query.paths)))
+        )
     return models.Filter(must=conditions) if conditions else None

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmorch.logging import logger
 from llmorch.retrieval.hits import KnowledgeSearch, SearchHit, SearchRequest
 from llmorch.tools.approval import ApprovalGate, AskUser
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from llmorch.config import Settings
     from llmorch.llm.model import ChatModel
     from llmorch.retrieval.knowledge import KnowledgeBase
+    from llmorch.retrieval.store import VectorStore
     from llmorch.tools.base import Tool, ToolRegistry
     from llmorch.tools.mcp import McpToolset
 
@@ -39,9 +41,11 @@ class Runtime:
         on_note: Callable[[str], None] | None = None,
         ask_approval: AskUser | None = None,
         assume_yes: bool = False,
+        opened_index: Callable[[], VectorStore | None] | None = None,
     ) -> None:
         """`ask_approval` asks the user about a tool call (the CLI's terminal prompt); without it,
-        calls that need approval are refused unless `assume_yes` or the config allows them."""
+        calls that need approval are refused unless `assume_yes` or the config allows them.
+        `opened_index` gives the collection if something opened it ahead (the CLI's early start)."""
         self.settings = settings
         self.collection = collection or settings.store.collection
         self.approval = ApprovalGate.from_settings(
@@ -52,6 +56,7 @@ class Runtime:
         self._on_note = on_note
         self._llm: ChatModel | None = None
         self._knowledge: KnowledgeBase | None = None
+        self._opened_index = opened_index
         self._toolset: McpToolset | None = None
         self._server_tools: list[Tool] = []
         self._starting = asyncio.Lock()
@@ -85,12 +90,26 @@ class Runtime:
         if self._knowledge is None:
             from llmorch.retrieval.knowledge import KnowledgeBase
 
-            self._knowledge = KnowledgeBase.open(self.settings, collection=self.collection)
+            store = self._take_opened_index()
+            self._knowledge = KnowledgeBase.open(
+                self.settings, collection=self.collection, store=store
+            )
         return self._knowledge
 
     def opened_knowledge(self) -> KnowledgeBase | None:
         """The index if it is already open: a server then reaches it without a thread hop."""
         return self._knowledge
+
+    def _take_opened_index(self) -> VectorStore | None:
+        take, self._opened_index = self._opened_index, None
+        store = take() if take is not None else None
+        if store is None:
+            return None
+        if store.collection != self.collection:
+            store.close()
+            return None
+        logger.debug("using collection {!r}, opened while the command started", store.collection)
+        return store
 
     def note_roots(self) -> list[Path]:
         """Where read_note may read: the configured folders, else the ones the index was built from."""

@@ -26,6 +26,7 @@ from llmorch.llm.messages import (
     Usage,
 )
 from llmorch.llm.model import JsonSchemaFormat, ModelCapabilities
+from llmorch.llm.providers import served_models
 from llmorch.llm.stream import (
     ReasoningDelta,
     StreamAssembler,
@@ -91,6 +92,7 @@ class OpenAICompatModel(ReportingModel):
         self._overrides = capabilities or ModelCapabilities()
         self._capabilities: ModelCapabilities | None = None
         self._schema_in_json_object = False
+        self._model_remembered = False
         http_client = http_client or _refused_fast_client()
         http_client.event_hooks["response"].append(_not_retried_when_final)
         self._sdk = openai.AsyncOpenAI(
@@ -153,12 +155,17 @@ class OpenAICompatModel(ReportingModel):
         return [m.id for m in page.data]
 
     async def model(self) -> str:
-        """The configured model, else the first one the server lists (asked once, then cached)."""
+        """The configured model, else the first one the server lists: asked once, then remembered
+        between runs until the server refuses it."""
+        if self._model is None:
+            self._model = served_models.remembered(self.base_url)
+            self._model_remembered = self._model is not None
         if self._model is None:
             offered = await self.list_models()
             if not offered:
                 raise LlmError(f"the LLM at {self.base_url} lists no models", hint="set llm.model")
             self._model = offered[0]
+            served_models.remember(self.base_url, self._model)
         return self._model
 
     async def _complete(
@@ -329,6 +336,11 @@ class OpenAICompatModel(ReportingModel):
 
         offered: list[str] | None = None
         if isinstance(exc, openai.APIStatusError) and failures.is_unknown_model(exc):
+            if self._model_remembered:
+                # The server no longer serves the model it listed first before: ask it again.
+                served_models.remember(self.base_url, None)
+                self._model = None
+                self._model_remembered = False
             try:
                 offered = [m.id for m in (await self._sdk.models.list()).data]
             except openai.OpenAIError:

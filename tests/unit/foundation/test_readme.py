@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from llmorch.cli.app import app
-from llmorch.config import EmbeddingSettings, Settings
+from llmorch.config import EmbeddingSettings, RerankSettings, Settings
 
 REPO = Path(__file__).resolve().parents[3]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -38,7 +38,10 @@ def test_quick_start_has_the_main_job_and_the_test_command_that_ci_runs() -> Non
 
 def test_every_config_key_is_in_the_reference() -> None:
     reference = section("Configuration reference")
-    sections: dict[str, type[BaseModel]] = {"embedding": EmbeddingSettings}
+    sections: dict[str, type[BaseModel]] = {
+        "embedding": EmbeddingSettings,
+        "rerank": RerankSettings,
+    }
     for name, field in Settings.model_fields.items():
         model = field.annotation
         if isinstance(model, type) and issubclass(model, BaseModel):

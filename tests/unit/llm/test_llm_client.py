@@ -59,6 +59,38 @@ async def test_unset_model_resolves_to_the_first_listed_model_once(
     assert sum(r.url.path.endswith("/models") for r in server.requests) == 1
 
 
+async def test_an_unset_model_is_remembered_so_the_next_run_does_not_list_models(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.model_ids = ["first-model"]
+    server.reply(chat_body("a"))
+    server.reply(chat_body("b"))
+    async with make_client() as client:
+        await client.complete(QUESTION)
+    async with make_client() as next_run:
+        await next_run.complete(QUESTION)
+    assert [r["model"] for r in server.chat_requests] == ["first-model", "first-model"]
+    assert sum(r.url.path.endswith("/models") for r in server.requests) == 1
+
+
+async def test_a_remembered_model_the_server_refuses_is_listed_again_on_the_next_run(
+    server: ScriptedServer, make_client: ClientFactory
+) -> None:
+    server.model_ids = ["old-model"]
+    server.reply(chat_body("a"))
+    async with make_client() as client:
+        await client.complete(QUESTION)
+    server.model_ids = ["new-model"]
+    server.reply({"error": {"message": 'model "old-model" not found'}}, status=404)
+    server.reply(chat_body("b"))
+    async with make_client() as swapped:
+        with pytest.raises(LlmError, match="the server offers: new-model"):
+            await swapped.complete(QUESTION)
+    async with make_client() as next_run:
+        await next_run.complete(QUESTION)
+    assert [r["model"] for r in server.chat_requests] == ["old-model", "old-model", "new-model"]
+
+
 async def test_missing_api_key_sends_a_placeholder_and_a_set_key_is_sent(
     server: ScriptedServer, make_client: ClientFactory
 ) -> None:

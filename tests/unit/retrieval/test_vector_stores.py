@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +15,7 @@ from embedding_server import bag_of_words_vector
 from llmorch.errors import ConfigError, RetrievalError
 from llmorch.retrieval import bm25
 from llmorch.retrieval.edge import EdgeStore
-from llmorch.retrieval.schema import ChunkPayload, ChunkPoint, CollectionMeta, StoreQuery
+from llmorch.retrieval.schema import RRF_K, ChunkPayload, ChunkPoint, CollectionMeta, StoreQuery
 from llmorch.retrieval.server import ServerStore
 from llmorch.retrieval.store import VectorStore
 
@@ -102,7 +106,7 @@ def test_hybrid_search_fuses_dense_and_bm25(backend: VectorStore) -> None:
     assert hits[0].path == "code/rust.md"
     assert len(hits) == 2
     # RRF sums 1/(k + rank) over the arms (rank from 0): first in both the dense and BM25 lists.
-    assert hits[0].score == pytest.approx(2 / 60)
+    assert hits[0].score == pytest.approx(2 / RRF_K)
     assert hits[1].score < hits[0].score
 
 
@@ -179,3 +183,34 @@ def test_a_collection_name_that_is_not_a_plain_name_is_refused(tmp_path: Path, n
     with pytest.raises(ConfigError, match="invalid collection name"):
         open_store(settings, name or "/")
     assert not (tmp_path / "escape").exists()
+
+
+KILLED_WRITER = """
+import os, signal, sys
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from test_vector_stores import fill
+from llmorch.retrieval.edge import EdgeStore
+
+store = EdgeStore.open(Path(sys.argv[1]), "notes")
+fill(store, dense=False)
+os.kill(os.getpid(), signal.SIGKILL)  # never closed, never flushed by a close
+"""
+
+
+def test_edge_writes_survive_a_killed_process_without_a_log_to_replay(tmp_path: Path) -> None:
+    here = Path(__file__).parent
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path / "qdrant"), str(here)],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parents[2]), str(here)])},
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL
+    store = EdgeStore.open(tmp_path / "qdrant", "notes")
+    try:
+        assert {path for _, path in store.manifest()} == set(NOTES)
+        assert [h.path for h in store.query(query("borrow checker"))][:1] == ["code/rust.md"]
+    finally:
+        store.close()
+    # Each `search` opens the shard: without a write-ahead log it has nothing to scan and replay.
+    assert not (tmp_path / "qdrant" / "notes" / "shard" / "wal").exists()
