@@ -201,9 +201,8 @@ class OpenAICompatModel(ReportingModel):
         except openai.APIStatusError as exc:
             from llmorch.llm.failures import rejects_json_schema
 
-            if response_format is None or self._schema_in_json_object:
-                await self._raise_with_models(exc, model)
-            if not rejects_json_schema(exc):
+            resendable = response_format is not None and not self._schema_in_json_object
+            if not (resendable and rejects_json_schema(exc)):
                 await self._raise_with_models(exc, model)
             logger.info("{} wants the schema in a json_object response_format", self.base_url)
             self._schema_in_json_object = True
