@@ -22,6 +22,8 @@ from llmorch.retrieval.schema import (
 from llmorch.retrieval.store import VectorStore
 
 _ChunkKey = tuple[str, str, int]
+Scores = dict[_ChunkKey, float]
+"""Chunks (root, path, chunk index) and their scores, in rank order: best first."""
 
 
 @dataclass(frozen=True)
@@ -61,51 +63,57 @@ class RankQuery:
 
 def rank(store: VectorStore, query: RankQuery) -> list[SearchHit]:
     """The best `query.limit` chunks, best first, scored by the arms the query asks."""
-    lists: list[tuple[list[SearchHit], float]] = []
+    found: dict[_ChunkKey, SearchHit] = {}
+
+    def ask(using: str, vector: SparseVec | list[float]) -> Scores:
+        hits = store.query(query.arm(using, vector))
+        for hit in hits:
+            found.setdefault(_key(hit), hit)
+        return {_key(hit): hit.score for hit in hits}
+
+    lists: list[tuple[Scores, float]] = []
     if query.sparse is not None:
-        keyword = store.query(query.arm(SPARSE_VECTOR, query.sparse))
+        keyword = ask(SPARSE_VECTOR, query.sparse)
         if query.fields is not None:
-            keyword = with_fields(keyword, store.query(query.arm(FIELDS_VECTOR, query.fields)))
+            keyword = with_fields(keyword, ask(FIELDS_VECTOR, query.fields))
         lists.append((keyword, ARM_WEIGHTS[SPARSE_VECTOR]))
     if query.dense is not None:
-        dense = store.query(query.arm(DENSE_VECTOR, query.dense))
-        lists.append((dense, ARM_WEIGHTS[DENSE_VECTOR]))
-    hits = lists[0][0] if len(lists) == 1 else fuse(lists)
-    if query.score_threshold is not None:
-        hits = [h for h in hits if h.score >= query.score_threshold]
-    return hits[: query.limit]
+        lists.append((ask(DENSE_VECTOR, query.dense), ARM_WEIGHTS[DENSE_VECTOR]))
+    scores = lists[0][0] if len(lists) == 1 else fuse(lists)
+    best = [
+        key
+        for key in scores
+        if query.score_threshold is None or scores[key] >= query.score_threshold
+    ]
+    # Only the hits returned are copied with their new score: each arm fetched a pool of them.
+    return [found[key].model_copy(update={"score": scores[key]}) for key in best[: query.limit]]
 
 
-def with_fields(body: Sequence[SearchHit], notes: Sequence[SearchHit]) -> list[SearchHit]:
-    """Each chunk's body score plus FIELDS_BOOST times its note's fields score. A note found by its
-    fields alone (an alias, a tag, a word of its path) enters with the chunk that holds them."""
-    named = {(hit.root, hit.path): hit.score for hit in notes}
-    scored = {
-        _key(hit): _rescored(hit, hit.score + FIELDS_BOOST * named.get((hit.root, hit.path), 0.0))
-        for hit in body
-    }
-    for note in notes:
-        scored.setdefault(_key(note), _rescored(note, FIELDS_BOOST * note.score))
-    return sorted(scored.values(), key=lambda hit: hit.score, reverse=True)
+def with_fields(body: Scores, names: Scores) -> Scores:
+    """Each chunk's body score plus FIELDS_BOOST times its note's fields score, best first. A note
+    found by its fields alone (an alias, a tag, a word of its path) enters with the chunk that
+    holds them."""
+    named = {(root, path): score for (root, path, _), score in names.items()}
+    boosted = {key: score + FIELDS_BOOST * named.get(key[:2], 0.0) for key, score in body.items()}
+    for key, score in names.items():
+        boosted.setdefault(key, FIELDS_BOOST * score)
+    return _best_first(boosted)
 
 
-def fuse(lists: Sequence[tuple[Sequence[SearchHit], float]]) -> list[SearchHit]:
-    """Weighted reciprocal rank fusion: a chunk scores the sum of weight / (RRF_K + rank) over the
-    lists it is in (rank from 0, as Qdrant counts), so one found by both arms rises."""
-    first_seen: dict[_ChunkKey, SearchHit] = {}
-    scores: dict[_ChunkKey, float] = {}
-    for hits, weight in lists:
-        for position, hit in enumerate(hits):
-            key = _key(hit)
-            first_seen.setdefault(key, hit)
-            scores[key] = scores.get(key, 0.0) + weight / (RRF_K + position)
-    fused = [_rescored(hit, scores[key]) for key, hit in first_seen.items()]
-    return sorted(fused, key=lambda hit: hit.score, reverse=True)
+def fuse(lists: Sequence[tuple[Scores, float]]) -> Scores:
+    """Weighted reciprocal rank fusion of lists ranked best first: a chunk scores the sum of
+    weight / (RRF_K + rank) over the lists it is in (rank from 0, as Qdrant counts), so one found
+    by both arms rises."""
+    fused: Scores = {}
+    for ranked, weight in lists:
+        for position, key in enumerate(ranked):
+            fused[key] = fused.get(key, 0.0) + weight / (RRF_K + position)
+    return _best_first(fused)
+
+
+def _best_first(scores: Scores) -> Scores:
+    return dict(sorted(scores.items(), key=lambda item: item[1], reverse=True))
 
 
 def _key(hit: SearchHit) -> _ChunkKey:
     return (hit.root, hit.path, hit.chunk_index)
-
-
-def _rescored(hit: SearchHit, score: float) -> SearchHit:
-    return hit.model_copy(update={"score": score})
