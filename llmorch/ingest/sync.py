@@ -310,13 +310,30 @@ class _Run:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        points = [p for prepared in batch for p in prepared.points]
         if self.embedder is not None:
-            vectors = await self.embedder.embed([indexed_text(p.payload) for p in points])
-            points = [replace(p, dense=v) for p, v in zip(points, vectors, strict=True)]
+            points = await self._with_dense(self.embedder, batch)
+        else:
+            points = [p for prepared in batch for p in prepared.points]
         root = str(batch[0].file.root)
         self.store.replace_files(root, [p.file.rel for p in batch], points)
         self.summary.chunks_written += len(points)
+
+    @staticmethod
+    async def _with_dense(embedder: DenseEmbedder, batch: list[_Prepared]) -> list[ChunkPoint]:
+        """Dense vectors for every chunk and, on each note's first chunk when the index has
+        fields vectors, for the note's names too: one embedding call for both."""
+        points = [p for prepared in batch for p in prepared.points]
+        names = [
+            fields_text([p.payload for p in prepared.points])
+            for prepared in batch
+            if prepared.points[0].fields is not None
+        ]
+        vectors = await embedder.embed([indexed_text(p.payload) for p in points] + names)
+        name_vectors = iter(vectors[len(points) :])
+        return [
+            replace(p, dense=v, fields_dense=next(name_vectors) if p.fields is not None else None)
+            for p, v in zip(points, vectors[: len(points)], strict=True)
+        ]
 
     def _unchanged(self) -> Action:
         self.summary.unchanged += 1

@@ -14,6 +14,7 @@ from filelock import FileLock, Timeout
 from llmorch.errors import IndexMissingError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
+    DENSE_FIELDS_VECTOR,
     DENSE_VECTOR,
     FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
@@ -125,19 +126,18 @@ class EdgeStore:
         import qdrant_edge as qe
 
         self.drop()
-        vectors: dict[str, qe.EdgeVectorParams] = {}
-        if meta.dense_size is not None:
-            vectors[DENSE_VECTOR] = qe.EdgeVectorParams(
-                size=meta.dense_size, distance=qe.Distance.Cosine
-            )
+        vectors: dict[str, qe.EdgeVectorParams] = {
+            name: qe.EdgeVectorParams(size=size, distance=qe.Distance.Cosine)
+            for name, size in meta.dense_vectors().items()
+        }
         # No write-ahead log: every open (each `search`) would scan and replay it, about 100 ms
         # on a 20k-chunk index. Writes are flushed as they are made instead (`_write`), so a
         # killed ingest leaves what it had written, as the log would have.
-        sparse = [SPARSE_VECTOR, FIELDS_VECTOR] if meta.fields_vector else [SPARSE_VECTOR]
         config = qe.EdgeConfig(
             vectors=vectors,
             sparse_vectors={
-                name: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf) for name in sparse
+                name: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)
+                for name in meta.sparse_vectors()
             },
             wal_enabled=False,
         )
@@ -289,6 +289,8 @@ def _to_point(point: ChunkPoint) -> qe.Point:
         vector[DENSE_VECTOR] = point.dense
     if point.fields is not None:
         vector[FIELDS_VECTOR] = qe.SparseVector(point.fields.indices, point.fields.values)
+    if point.fields_dense is not None:
+        vector[DENSE_FIELDS_VECTOR] = point.fields_dense
     return qe.Point(point.id, vector, point.payload.model_dump())
 
 

@@ -109,6 +109,7 @@ class KnowledgeBase:
             sparse=sparse,
             dense=dense,
             fields=sparse if meta.fields_vector else None,
+            dense_fields=dense if meta.fields_vector else None,
             limit=max(request.limit, self._reranker.candidates)
             if self._reranker
             else request.limit,

@@ -1,6 +1,6 @@
-"""How a search ranks chunks: body BM25 raised by the BM25 of each chunk's note's fields (title,
-aliases, tags, path, headings), then fused with the dense arm by weighted reciprocal rank fusion.
-Done here over each arm's list, so every store ranks alike."""
+"""How a search ranks chunks: in each arm (BM25, dense) a chunk's score is raised by its note's
+fields score (title, aliases, tags, path, headings) in that arm, then the arms are fused by
+weighted reciprocal rank fusion. Done here over each arm's list, so every store ranks alike."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Literal
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
     ARM_WEIGHTS,
+    DENSE_FIELDS_BOOST,
+    DENSE_FIELDS_VECTOR,
     DENSE_VECTOR,
     FIELDS_BOOST,
     FIELDS_VECTOR,
@@ -22,6 +24,8 @@ from llmorch.retrieval.schema import (
 from llmorch.retrieval.store import VectorStore
 
 _ChunkKey = tuple[str, str, int]
+_Names = tuple[str, SparseVec | list[float] | None, float]
+"""A fields arm: its vector name, the query's vector for it (None: not asked), its boost."""
 Scores = dict[_ChunkKey, float]
 """Chunks (root, path, chunk index) and their scores, in rank order: best first."""
 
@@ -35,6 +39,8 @@ class RankQuery:
     dense: list[float] | None = None
     fields: SparseVec | None = None
     """The query's words against the notes' fields; None for an index without them."""
+    dense_fields: list[float] | None = None
+    """The query's dense vector against the notes' embedded fields; None without them."""
     limit: int = 6
     tags: list[str] = field(default_factory=list[str])
     tag_mode: Literal["any", "all"] = "any"
@@ -56,9 +62,8 @@ class RankQuery:
 
     def _pool(self) -> int:
         # Each arm fetches more than the final limit when boosting or fusion may reorder it.
-        if self.sparse is not None and (self.fields is not None or self.dense is not None):
-            return max(self.limit * 4, 20)
-        return self.limit
+        arms = [self.sparse, self.fields, self.dense, self.dense_fields]
+        return max(self.limit * 4, 20) if sum(a is not None for a in arms) > 1 else self.limit
 
 
 def rank(store: VectorStore, query: RankQuery) -> list[SearchHit]:
@@ -71,14 +76,19 @@ def rank(store: VectorStore, query: RankQuery) -> list[SearchHit]:
             found.setdefault(_key(hit), hit)
         return {_key(hit): hit.score for hit in hits}
 
+    def arm(using: str, vector: SparseVec | list[float], names: _Names) -> tuple[Scores, float]:
+        scores = ask(using, vector)
+        names_using, names_vector, boost = names
+        if names_vector is not None:
+            scores = with_fields(scores, ask(names_using, names_vector), boost)
+        return scores, ARM_WEIGHTS[using]
+
     lists: list[tuple[Scores, float]] = []
     if query.sparse is not None:
-        keyword = ask(SPARSE_VECTOR, query.sparse)
-        if query.fields is not None:
-            keyword = with_fields(keyword, ask(FIELDS_VECTOR, query.fields))
-        lists.append((keyword, ARM_WEIGHTS[SPARSE_VECTOR]))
+        lists.append(arm(SPARSE_VECTOR, query.sparse, (FIELDS_VECTOR, query.fields, FIELDS_BOOST)))
     if query.dense is not None:
-        lists.append((ask(DENSE_VECTOR, query.dense), ARM_WEIGHTS[DENSE_VECTOR]))
+        names = (DENSE_FIELDS_VECTOR, query.dense_fields, DENSE_FIELDS_BOOST)
+        lists.append(arm(DENSE_VECTOR, query.dense, names))
     scores = lists[0][0] if len(lists) == 1 else fuse(lists)
     best = [
         key
@@ -89,14 +99,13 @@ def rank(store: VectorStore, query: RankQuery) -> list[SearchHit]:
     return [found[key].model_copy(update={"score": scores[key]}) for key in best[: query.limit]]
 
 
-def with_fields(body: Scores, names: Scores) -> Scores:
-    """Each chunk's body score plus FIELDS_BOOST times its note's fields score, best first. A note
-    found by its fields alone (an alias, a tag, a word of its path) enters with the chunk that
-    holds them."""
+def with_fields(body: Scores, names: Scores, boost: float) -> Scores:
+    """Each chunk's score plus `boost` times its note's fields score, best first. A note found by
+    its fields alone (an alias, a tag, a word of its path) enters with the chunk that holds them."""
     named = {(root, path): score for (root, path, _), score in names.items()}
-    boosted = {key: score + FIELDS_BOOST * named.get(key[:2], 0.0) for key, score in body.items()}
+    boosted = {key: score + boost * named.get(key[:2], 0.0) for key, score in body.items()}
     for key, score in names.items():
-        boosted.setdefault(key, FIELDS_BOOST * score)
+        boosted.setdefault(key, boost * score)
     return _best_first(boosted)
 
 

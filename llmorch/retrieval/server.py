@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from llmorch.errors import ConfigError, IndexMissingError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
+    DENSE_FIELDS_VECTOR,
     DENSE_VECTOR,
     FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
@@ -85,20 +86,16 @@ class ServerStore:
         from qdrant_client import models
 
         self.drop()
-        vectors: dict[str, models.VectorParams] = {}
-        if meta.dense_size is not None:
-            vectors[DENSE_VECTOR] = models.VectorParams(
-                size=meta.dense_size, distance=models.Distance.COSINE
-            )
         self._call(
             self._client.create_collection,
             self._collection,
-            vectors_config=vectors,
+            vectors_config={
+                name: models.VectorParams(size=size, distance=models.Distance.COSINE)
+                for name, size in meta.dense_vectors().items()
+            },
             sparse_vectors_config={
                 name: models.SparseVectorParams(modifier=models.Modifier.IDF)
-                for name in (
-                    [SPARSE_VECTOR, FIELDS_VECTOR] if meta.fields_vector else [SPARSE_VECTOR]
-                )
+                for name in meta.sparse_vectors()
             },
             metadata={META_KEY: meta.model_dump()},
         )
@@ -218,6 +215,8 @@ def _to_point(point: ChunkPoint) -> models.PointStruct:
         vector[FIELDS_VECTOR] = models.SparseVector(
             indices=point.fields.indices, values=point.fields.values
         )
+    if point.fields_dense is not None:
+        vector[DENSE_FIELDS_VECTOR] = point.fields_dense
     return models.PointStruct(id=point.id, vector=vector, payload=point.payload.model_dump())
 
 

@@ -4,10 +4,12 @@ ingested into a real edge shard, then searched through KnowledgeBase."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
+from embedding_server import EmbeddingServer
 
-from llmorch.config import Settings, StoreSettings
+from llmorch.config import EmbeddingSettings, Settings, StoreSettings
 from llmorch.ingest.sync import ingest
 from llmorch.retrieval.edge import EdgeStore
 from llmorch.retrieval.hits import SearchRequest
@@ -41,10 +43,13 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(store=StoreSettings(path=tmp_path / "qdrant"))
 
 
-async def search(settings: Settings, query: str) -> list[str]:
+async def search(
+    settings: Settings, query: str, arms: Literal["auto", "semantic"] = "auto"
+) -> list[str]:
     kb = KnowledgeBase.open(settings)
     try:
-        return [hit.path for hit in await kb.search(SearchRequest(query=query, limit=3))]
+        hits = await kb.search(SearchRequest(query=query, limit=3, arms=arms))
+        return [hit.path for hit in hits]
     finally:
         await kb.aclose()
 
@@ -63,6 +68,18 @@ async def test_a_note_is_found_by_an_alias_or_tag_its_text_never_uses(
     await ingest([write_vault(tmp_path / "vault")], settings)
     assert (await search(settings, "translations"))[:1] == ["tools/i18n.md"]
     assert (await search(settings, "localisation"))[:1] == ["tools/i18n.md"]
+
+
+async def test_the_dense_arm_also_finds_a_note_by_its_embedded_names(
+    tmp_path: Path, embedding_server: EmbeddingServer
+) -> None:
+    settings = Settings(
+        store=StoreSettings(path=tmp_path / "qdrant"),
+        embedding=EmbeddingSettings(base_url=embedding_server.base_url, model="bow-64"),
+    )
+    await ingest([write_vault(tmp_path / "vault")], settings)
+    # No chunk's text shares a word with the alias; the note's embedded names do.
+    assert (await search(settings, "translations", arms="semantic"))[:1] == ["tools/i18n.md"]
 
 
 async def test_an_index_made_before_the_fields_vector_still_searches_and_says_to_rebuild(
