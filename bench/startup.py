@@ -10,6 +10,10 @@ and `llm -m MODEL` ask the same question of one instant local model server (the 
 OpenAI-compatible server of the CLI tests, which answers at once), so what is timed is each
 tool's own start-up and round trips; `ask` also searches the index. The model is named in both
 configs, as `llm -m` names it. Run records (llmorch) and logs.db (llm) stay on, as users have them.
+
+Two floors are timed beside them, as whole processes of this venv's Python: defining one pydantic
+model (the config and every record are pydantic models), and the OpenAI SDK streaming one answer
+from the same server (what any SDK-based tool pays before doing anything of its own).
 """
 
 from __future__ import annotations
@@ -91,6 +95,15 @@ def build_index(directory: Path, chunks: int) -> None:
         store.flush()
     finally:
         store.close()
+
+
+PYDANTIC_FLOOR = "from pydantic import BaseModel\nclass Probe(BaseModel):\n    x: int = 1\n"
+SDK_FLOOR = """import sys, openai
+client = openai.OpenAI(base_url=sys.argv[1], api_key="none")
+messages = [{"role": "user", "content": sys.argv[2]}]
+for _ in client.chat.completions.create(model=sys.argv[3], messages=messages, stream=True):
+    pass
+"""
 
 
 def ensure_llm() -> tuple[Path | None, str]:
@@ -178,6 +191,15 @@ def main() -> None:
             "llmorch search": [str(LLMORCH), "search", "restic backup schedule", "--limit", "8"],
             "llmorch ask": [str(LLMORCH), "ask", "-q", QUESTION],
             "llmorch workflows list": [str(LLMORCH), "workflows", "list"],
+            "floor: pydantic model": [sys.executable, "-c", PYDANTIC_FLOOR],
+            "floor: SDK one answer": [
+                sys.executable,
+                "-c",
+                SDK_FLOOR,
+                url,
+                QUESTION,
+                SCRIPTED_MODEL,
+            ],
         }
         if llm_exe is not None:
             commands["llm --version"] = [str(llm_exe), "--version"]
@@ -207,11 +229,14 @@ def main() -> None:
     search = medians["llmorch search"]
     print(
         f"search over {args.chunks} chunks under {GOAL_SEARCH_MS:.0f} ms: {search:.1f} ms  {verdict(search < GOAL_SEARCH_MS)}"
+        f"  (floor: a process defining one pydantic model, {medians['floor: pydantic model']:.1f} ms)"
     )
     if "llm -m MODEL" in medians:
         ratio = medians["llmorch ask"] / medians["llm -m MODEL"]
+        sdk_ratio = medians["floor: SDK one answer"] / medians["llm -m MODEL"]
         print(
             f"ask / llm -m MODEL against one instant server: {ratio:.2f} (goal <= {GOAL_ASK_RATIO})  {verdict(ratio <= GOAL_ASK_RATIO)}"
+            f"  (floor: the SDK alone streaming one answer, {sdk_ratio:.2f})"
         )
     listing = medians["llmorch workflows list"]
     print(

@@ -38,6 +38,7 @@ let
     llm = "LLMORCH_LLM__API_KEY";
     embedding = "LLMORCH_EMBEDDING__API_KEY";
     store = "LLMORCH_STORE__API_KEY";
+    rerank = "LLMORCH_RERANK__API_KEY";
   };
   credentialName = name: "${name}-api-key";
   credentials = filterAttrs (_: file: file != null) cfg.apiKeyFiles;

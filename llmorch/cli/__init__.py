@@ -12,9 +12,22 @@ def main() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):
         sys.stdout.write(f"llmorch {__version__}\n")
         return
-    from llmorch.cli.early import EarlyStart
+    import gc
 
-    early = EarlyStart.start(sys.argv[1:])
-    from llmorch.cli.app import app
+    # Start-up imports create a few hundred thousand objects that live as long as the process;
+    # with the default threshold the collector walks them again and again while they load.
+    gc.set_threshold(_GEN0_THRESHOLD)
+    try:
+        from llmorch.cli.early import EarlyStart
 
-    app(obj=early)
+        early = EarlyStart.start(sys.argv[1:])
+        from llmorch.cli.app import app
+
+        app(obj=early)
+    finally:
+        # Nothing left is garbage worth finding: skip the collection interpreter shutdown does.
+        gc.freeze()
+
+
+_GEN0_THRESHOLD = 20_000
+"""Allocations between young-generation collections (CPython's default is 700)."""

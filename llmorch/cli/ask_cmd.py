@@ -10,9 +10,10 @@ import typer
 
 from llmorch.cli import render
 from llmorch.cli.notifying import Notifier, NotifyOnFailureOption, NotifyOption
-from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption, split_tags
+from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption
 from llmorch.cli.state import AppState
 from llmorch.errors import LlmorchError
+from llmorch.retrieval.tags import split_tags
 from llmorch.workflows.modes import AskMode
 
 if TYPE_CHECKING:
@@ -98,7 +99,9 @@ def ask(
                 settings, model=model, collection=collection, opened_index=state.opened_index()
             )
             answer = _ask_structured(runtime, request, schema, as_json)
-            notifier.succeeded(json.dumps(answer.answer, ensure_ascii=False, indent=2), None)
+            notifier.succeeded(
+                json.dumps(answer.answer, ensure_ascii=False, indent=2), answer.run_id
+            )
             return
         view = None if as_json else render.AnswerView(show_thinking=show_thinking)
         if view is not None:
@@ -150,12 +153,10 @@ def _ask_structured(
 async def _run_structured(
     runtime: Runtime, request: AskRequest, shape: type[BaseModel]
 ) -> StructuredAnswer:
-    from llmorch.workflows.ask import AskContext
     from llmorch.workflows.structured_answer import run_structured_ask
 
     async with runtime:
-        context = AskContext(runtime=runtime, knowledge=runtime, stream=False)
-        return await run_structured_ask(request, shape, context)
+        return await run_structured_ask(request, shape, runtime, trigger="cli")
 
 
 async def _run(

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from llmorch.cli import render
-from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption, split_tags
+from llmorch.cli.options import CollectionOption, ModelOption, TagsOption, YesOption
 from llmorch.cli.state import AppState
+from llmorch.retrieval.tags import split_tags
 from llmorch.workflows.modes import AskMode
 
 if TYPE_CHECKING:

@@ -44,9 +44,3 @@ YesOption = Annotated[
 ModelOption = Annotated[
     str | None, typer.Option("--model", "-m", help="Model name (default: llm.model).")
 ]
-
-
-def split_tags(values: list[str] | None) -> list[str]:
-    """`--tags a,b --tags c` as ['a', 'b', 'c'], with a leading '#' dropped as Obsidian users type it."""
-    tags = [t.strip().lstrip("#") for value in values or [] for t in value.split(",")]
-    return [t for t in tags if t]

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmorch.cli import render
-from llmorch.cli.options import split_tags
 from llmorch.cli.repl_completion import Command
 from llmorch.errors import LlmorchError
 from llmorch.paths import PRIVATE_FILE, make_private_dir, write_private
@@ -250,10 +249,8 @@ class Repl:
         return True
 
     async def _tags(self, tags: str) -> bool:
-        if tags == "-":
-            self.session.state.tags = []
-        elif tags:
-            self.session.state.tags = split_tags([tags])
+        if tags:
+            self.session.set_tags(tags)
         render.status(f"tags: {', '.join(self.session.state.tags) or '(none: all notes)'}")
         return True
 

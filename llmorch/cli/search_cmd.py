@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from llmorch.cli import render
-from llmorch.cli.options import CollectionOption, TagsOption, split_tags
+from llmorch.cli.options import CollectionOption, TagsOption
 from llmorch.cli.state import AppState
+from llmorch.retrieval.tags import split_tags
 
 if TYPE_CHECKING:
     from llmorch.config import Settings

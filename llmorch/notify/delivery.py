@@ -11,7 +11,7 @@ from llmorch.config import NotifyTarget, Settings
 from llmorch.errors import ConfigError, UsageError
 from llmorch.logging import logger
 from llmorch.notify.failure import DeliveryError
-from llmorch.notify.kinds import send
+from llmorch.notify.kinds import parts, send
 from llmorch.notify.message import Notification
 from llmorch.pipeline.retry import RetryPolicy
 from llmorch.redaction import redact
@@ -64,15 +64,34 @@ async def _deliver_one(
     notification: Notification,
     sleep: Callable[[float], Awaitable[None]],
 ) -> Delivery:
+    """Each part in order, each retried on its own: a retry never sends a part twice."""
+    messages = parts(target, notification)
+    attempts = 0
+    for number, message in enumerate(messages, 1):
+        tried, error = await _deliver_part(name, target, message, sleep)
+        attempts += tried
+        if error is not None:
+            which = f"part {number} of {len(messages)}: " if len(messages) > 1 else ""
+            return Delivery(name, target.kind, attempts, redact(which + str(error)))
+    return Delivery(name, target.kind, attempts)
+
+
+async def _deliver_part(
+    name: str,
+    target: NotifyTarget,
+    notification: Notification,
+    sleep: Callable[[float], Awaitable[None]],
+) -> tuple[int, DeliveryError | None]:
+    """Attempts made, and the error the last one ended with when the part was not delivered."""
     policy = RetryPolicy(max_attempts=target.retries + 1, base_delay_s=1.0, max_delay_s=10.0)
     attempt = 1
     while True:
         error = await _attempt(target, notification)
         if error is None:
-            return Delivery(name, target.kind, attempt)
+            return attempt, None
         wait = policy.delay_s(attempt) if error.retry_after is None else error.retry_after
         if not error.retryable or attempt >= policy.max_attempts or wait > MAX_RETRY_AFTER_S:
-            return Delivery(name, target.kind, attempt, redact(str(error)))
+            return attempt, error
         logger.info("notify {}: attempt {} failed: {}; retrying", name, attempt, redact(str(error)))
         await sleep(wait)
         attempt += 1

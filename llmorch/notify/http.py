@@ -22,10 +22,12 @@ async def post(
     """The server's response, whatever its status; a DeliveryError when there is none."""
     import httpx2
 
+    from llmorch.lazy_tls import LazyTlsTransport
+
     # The host only in messages: a Telegram URL carries the bot token in its path.
     where = urlsplit(url)
     try:
-        async with httpx2.AsyncClient(timeout=timeout_s) as client:
+        async with httpx2.AsyncClient(timeout=timeout_s, transport=LazyTlsTransport()) as client:
             return await client.post(url, json=json, content=content, headers=headers)
     except httpx2.UnsupportedProtocol as exc:
         raise DeliveryError(f"not an http(s) URL: {where.scheme}://…", retryable=False) from exc

@@ -9,6 +9,13 @@ from llmorch.notify import file, smtp, telegram, webhook
 from llmorch.notify.message import Notification
 
 
+def parts(target: NotifyTarget, notification: Notification) -> list[Notification]:
+    """The messages `notification` goes out as: one, except where the target limits its size."""
+    if isinstance(target, TelegramNotify):
+        return notification.in_parts(telegram.MAX_CHARS)
+    return [notification]
+
+
 async def send(target: NotifyTarget, notification: Notification) -> None:
     """One attempt to deliver `notification` to `target`; raises DeliveryError when it fails."""
     match target:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from llmorch.errors import LlmorchError
@@ -18,6 +18,8 @@ class Notification:
     run_id: str | None = None
     exit_code: int = 0
     error_kind: str | None = None
+    part: str = ""
+    """"2/3" for the second of three messages a long notification was split into."""
 
     @classmethod
     def success(cls, workflow: str, text: str, run_id: str | None) -> Notification:
@@ -37,7 +39,22 @@ class Notification:
 
     @property
     def title(self) -> str:
-        return f"llmorch {self.workflow}: {'done' if self.ok else 'failed'}"
+        numbered = f" ({self.part})" if self.part else ""
+        return f"llmorch {self.workflow}: {'done' if self.ok else 'failed'}{numbered}"
+
+    def in_parts(self, max_chars: int) -> list[Notification]:
+        """Messages of at most `max_chars` as title, blank line and text: this one if it fits,
+        else the text cut at paragraphs (else lines) into parts titled "(1/3)", "(2/3)", ..."""
+        if len(self.title) + 2 + len(self.text) <= max_chars:
+            return [self]
+        from llmorch.channels.telegram.markup import split_message
+
+        room = max_chars - len(self.title) - 2 - len(" (99/99)")
+        pieces = split_message(self.text, room)
+        return [
+            replace(self, text=piece, part=f"{number}/{len(pieces)}")
+            for number, piece in enumerate(pieces, 1)
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """The body a webhook receives."""

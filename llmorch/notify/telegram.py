@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import httpx2
 
 MAX_CHARS = 4096
-"""Telegram refuses longer messages; a notification is cut to fit, with a marker."""
+"""Telegram refuses longer messages; a longer notification is sent in parts (see kinds.parts)."""
 
 
 async def send(target: TelegramNotify, notification: Notification) -> None:
@@ -39,12 +39,8 @@ async def send(target: TelegramNotify, notification: Notification) -> None:
 
 
 def message_text(notification: Notification) -> str:
-    """The title, a blank line and the text, cut to Telegram's limit."""
-    text = f"{notification.title}\n\n{notification.text}"
-    if len(text) <= MAX_CHARS:
-        return text
-    keep = MAX_CHARS - 32  # room for the marker
-    return text[:keep] + f"\n…[cut {len(text) - keep} chars]"
+    """The title, a blank line and the text."""
+    return f"{notification.title}\n\n{notification.text}"
 
 
 def _json_object(response: httpx2.Response) -> dict[str, Any]:

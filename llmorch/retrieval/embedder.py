@@ -201,14 +201,17 @@ class OpenAIEmbedder:
 
     def _openai(self) -> AsyncOpenAI:
         if self._client is None:
-            from openai import AsyncOpenAI
+            from openai import AsyncOpenAI, DefaultAsyncHttpxClient
+
+            from llmorch.lazy_tls import LazyTlsTransport
 
             self._client = AsyncOpenAI(
                 base_url=self._base_url,
                 api_key=self._api_key,
                 max_retries=self._max_retries,
                 timeout=self._timeout_s,
-                http_client=self._http_client,
+                http_client=self._http_client
+                or DefaultAsyncHttpxClient(transport=LazyTlsTransport()),
             )
         return self._client
 

@@ -4,10 +4,13 @@ the store, and returns citation-ready hits."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from llmorch.errors import RetrievalError
 from llmorch.logging import logger
@@ -24,6 +27,9 @@ from llmorch.runs.observer import RetrievalRecord, RetrievedHit, current_observe
 _CHUNKS_PER_NEIGHBOUR = 3
 """Chunks asked per linked note: enough that one long note does not crowd out the others."""
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
 if TYPE_CHECKING:
     from llmorch.config import Settings
     from llmorch.retrieval.embedder import DenseEmbedder, OpenAIEmbedder
@@ -31,6 +37,19 @@ if TYPE_CHECKING:
 
 _WAITERS_CHECK_S = 0.05
 """How often a search checks whether another process waits for the index."""
+
+
+def _holding_shard(
+    method: Callable[Concatenate[KnowledgeBase, _P], _T],
+) -> Callable[Concatenate[KnowledgeBase, _P], _T]:
+    """Runs `method` with the shard to itself (see KnowledgeBase.__init__)."""
+
+    @functools.wraps(method)
+    def holding(self: KnowledgeBase, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with self._shard_lock:  # pyright: ignore[reportPrivateUsage]
+            return method(self, *args, **kwargs)
+
+    return holding
 
 
 class KnowledgeBase:
@@ -53,8 +72,10 @@ class KnowledgeBase:
         self._embedder = embedder or owned_embedder
         self._owned_embedder = owned_embedder
         # The engine is synchronous: searches run in a worker thread, one at a time, so a
-        # server's event loop never waits on it and the shard is never used from two threads.
+        # server's event loop never waits on it. The shard must not be used from two threads at
+        # once, and a workflow may look up note roots or links from the loop's thread meanwhile.
         self._engine = asyncio.Lock()
+        self._shard_lock = threading.RLock()
         self._waiters_checked_at = float("-inf")
         # Kept when the stores close for an ingest, so a search knows its vectors without a reopen.
         self._metas: dict[str, CollectionMeta] = {}
@@ -141,16 +162,19 @@ class KnowledgeBase:
         _report(request, store.collection, hits, elapsed_ms)
         return hits
 
+    @_holding_shard
     def related(self, note: str, collection: str | None = None) -> list[RelatedNote]:
         """The notes `note` links to and the notes that link to it."""
         store, _ = self._store_for(collection)
         return LinkGraph(store.payloads(LINK_FIELDS)).related(note)
 
+    @_holding_shard
     def indexed_roots(self) -> list[Path]:
         """The folders the default collection's notes were ingested from."""
         store, _ = self._store_for(None)
         return sorted({Path(root) for root, _ in store.manifest()})
 
+    @_holding_shard
     def close(self) -> None:
         for store, _ in self._stores.values():
             store.close()
@@ -170,6 +194,7 @@ class KnowledgeBase:
         async with self._engine:
             await asyncio.to_thread(self._close_if_waited)
 
+    @_holding_shard
     def _linked_hits(
         self, collection: str, query: RankQuery, hits: list[SearchHit], count: int
     ) -> list[SearchHit]:
@@ -196,16 +221,19 @@ class KnowledgeBase:
             best.setdefault(chunk.path, chunk)
         return list(best.values())[:count]
 
+    @_holding_shard
     def _query(self, collection: str, query: RankQuery) -> tuple[VectorStore, list[SearchHit]]:
         store, _ = self._open_for_search(collection)
         return store, rank(store, query)
 
+    @_holding_shard
     def _open_for_search(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:
         """The collection, reopened if it was closed for a waiting process: an ingest run while
         `serve` answers gets the index, and the next search sees the new notes."""
         self._close_if_waited()
         return self._store_for(collection)
 
+    @_holding_shard
     def _close_if_waited(self) -> None:
         # The probe takes a file lock (a few syscalls and lock-file bookkeeping); once per
         # interval is soon enough for a waiting ingest, and a busy server does not pay it per search.

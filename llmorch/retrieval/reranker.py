@@ -25,13 +25,17 @@ class Reranker:
     ) -> None:
         import httpx2
 
+        from llmorch.lazy_tls import LazyTlsTransport
+
         self.url = settings.base_url.rstrip("/") + "/rerank"
         self.candidates = settings.candidates
         self._model = settings.model
         headers: dict[str, str] = {}
         if settings.api_key is not None:
             headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
-        self._http = http_client or httpx2.AsyncClient(timeout=settings.timeout_s)
+        self._http = http_client or httpx2.AsyncClient(
+            timeout=settings.timeout_s, transport=LazyTlsTransport()
+        )
         self._headers = headers
 
     async def rerank(self, query: str, hits: Sequence[SearchHit], limit: int) -> list[SearchHit]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from llmorch.errors import ConfigError, LlmError
 from llmorch.llm.messages import AssistantMessage, Message, SystemMessage, UserMessage
 from llmorch.paths import make_private_dir, write_private
+from llmorch.retrieval.tags import split_tags
 from llmorch.workflows import prompts
 from llmorch.workflows.ask import AskRequest, AskResult, OnDelta
 from llmorch.workflows.asking import run_ask
@@ -322,6 +323,10 @@ class ChatSession:
             )
         await self.runtime.set_model(model)
         self.state.model = model
+
+    def set_tags(self, tags: str) -> None:
+        """Filter the next questions' passages by `tags` ("a,b" or "a b"); "-" clears the filter."""
+        self.state.tags = [] if tags.strip() == "-" else split_tags([tags])
 
     def set_limit(self, limit: int) -> None:
         if not 1 <= limit <= 50:

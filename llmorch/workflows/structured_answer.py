@@ -1,7 +1,9 @@
 """`ask --schema`: the rag answer as a JSON object that validates against the user's schema.
 
 Retrieval is ask's own (prepare → retrieve); the answer step asks for structured output built from
-the passages, so the sources are numbered and reported exactly as a prose answer's are.
+the passages, so the sources are numbered and reported exactly as a prose answer's are. It runs
+through `run_workflow` like every ask, so it leaves a run record (not rerunnable: the schema is a
+one-off, not a registered workflow).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from llmorch.pipeline import Pipeline, Step
 from llmorch.workflows import prompts
 from llmorch.workflows.ask import AskRequest, Retrieved, prepare, retrieve
 from llmorch.workflows.citations import Source
-from llmorch.workflows.definition import WorkflowContext
+from llmorch.workflows.definition import Workflow, WorkflowContext, WorkflowRuntime
+from llmorch.workflows.execute import run_workflow
 
 ANSWER_TOKENS = 1000
 
@@ -32,6 +35,15 @@ class StructuredAnswer(BaseModel):
     mode: str = Field(description="'json_schema' (enforced by the server) or 'prompted'.")
     attempts: int
     trace_id: str = ""
+    run_id: str | None = None
+
+
+class StructuredAskRequest(AskRequest):
+    """An ask and the JSON Schema its answer must validate against, so the record shows both."""
+
+    answer_schema: dict[str, Any] = Field(
+        description="The JSON Schema the answer validates against."
+    )
 
 
 def _answer_as(shape: type[BaseModel]) -> Step[Retrieved, StructuredAnswer, WorkflowContext]:
@@ -57,13 +69,20 @@ def _answer_as(shape: type[BaseModel]) -> Step[Retrieved, StructuredAnswer, Work
 
 
 async def run_structured_ask(
-    request: AskRequest, shape: type[BaseModel], ctx: WorkflowContext
+    request: AskRequest, shape: type[BaseModel], runtime: WorkflowRuntime, *, trigger: str
 ) -> StructuredAnswer:
     """Retrieve as `ask` does, then answer as `shape`; an expected failure raises its error."""
-    pipeline = (
-        Pipeline.create(prepare, context=WorkflowContext, name="ask-structured")
+    workflow = Workflow(
+        name="ask-structured",
+        description="A question answered from the notes as JSON that validates against a schema.",
+        input_model=StructuredAskRequest,
+        output_model=StructuredAnswer,
+        pipeline=Pipeline.create(prepare, context=WorkflowContext, name="ask-structured")
         .pipe(retrieve)
-        .pipe(_answer_as(shape))
+        .pipe(_answer_as(shape)),
     )
-    result = await pipeline.execute(request, ctx)
-    return result.unwrap().model_copy(update={"trace_id": result.meta.trace_id})
+    asked = StructuredAskRequest(**request.model_dump(), answer_schema=shape.model_json_schema())
+    outcome = await run_workflow(workflow, asked, runtime, trigger=trigger, stream=False)
+    return outcome.output.model_copy(
+        update={"trace_id": outcome.trace_id, "run_id": outcome.run_id}
+    )

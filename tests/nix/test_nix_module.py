@@ -338,13 +338,30 @@ def test_secret_given_as_a_nix_path_is_rejected_before_it_reaches_the_store(
     assert copied == []
 
 
-def test_api_key_in_settings_is_refused(nix_eval: NixEval) -> None:
+@pytest.mark.parametrize("section", ["llm", "embedding", "store", "rerank"])
+def test_api_key_in_settings_is_refused(nix_eval: NixEval, section: str) -> None:
     ev = nix_eval(
-        'services.llmorch.enable = true;\nservices.llmorch.settings.llm.api_key = "sk-oops";'
+        f'services.llmorch.enable = true;\nservices.llmorch.settings.{section}.api_key = "sk-oops";'
     )
     assert len(ev.failed_assertions) == 1
-    assert "settings.llm.api_key" in ev.failed_assertions[0]
-    assert "apiKeyFiles.llm" in ev.failed_assertions[0]
+    assert f"settings.{section}.api_key" in ev.failed_assertions[0]
+    assert f"apiKeyFiles.{section}" in ev.failed_assertions[0]
+
+
+def test_rerank_key_file_is_handed_over_as_its_own_credential(
+    nix_eval: NixEval, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "rerank-key"
+    ev = nix_eval(
+        "services.llmorch.enable = true;\n"
+        f'services.llmorch.apiKeyFiles.rerank = "{key_file}";' + MORNING_JOB
+    )
+    for name in ev.services:
+        assert ev.services[name]["serviceConfig"]["LoadCredential"] == [
+            f"rerank-api-key:{key_file}"
+        ]
+        loader = ev.store_file(ev.exec_start(name)[0]).read_text()
+        assert 'LLMORCH_RERANK__API_KEY=$(<"$CREDENTIALS_DIRECTORY/rerank-api-key")' in loader
 
 
 def test_invalid_setups_fail_assertions_with_the_option_to_fix(nix_eval: NixEval) -> None:

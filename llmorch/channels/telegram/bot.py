@@ -134,6 +134,12 @@ class TelegramBot:
             await self.outbox.send(chat_id, "New conversation: earlier messages are forgotten.")
         elif command == "/mode":
             await self.outbox.send(chat_id, self._mode(session, argument))
+        elif command == "/model":
+            await self.outbox.send(chat_id, await self._model(session, argument))
+        elif command == "/tags":
+            await self.outbox.send(chat_id, self._tags(session, argument))
+        elif command == "/limit":
+            await self.outbox.send(chat_id, self._limit(session, argument))
         elif command == "/sources":
             found = session.sources
             text = replies.sources(found, heading="Sources") if found else "No sources yet."
@@ -150,6 +156,27 @@ class TelegramBot:
             session.state.mode = mode
             session.save()
         return f"Mode: {session.mode}"
+
+    async def _model(self, session: ChatSession, model: str) -> str:
+        if model:
+            await session.set_model(model)  # a name the server does not offer is an error reply
+            session.save()
+        return f"Model: {await session.runtime.llm().model()}"
+
+    def _tags(self, session: ChatSession, tags: str) -> str:
+        if tags:
+            session.set_tags(tags)
+            session.save()
+        return f"Tags: {', '.join(session.state.tags) or 'none (all notes)'}"
+
+    def _limit(self, session: ChatSession, limit: str) -> str:
+        if limit:
+            if not limit.isdigit():
+                return "Give the number of passages, e.g. /limit 4"
+            session.set_limit(int(limit))
+            session.save()
+        count = session.state.limit
+        return f"Limit: {count} passage{'' if count == 1 else 's'}"
 
     async def _answer(self, chat_id: int, session: ChatSession, text: str) -> None:
         from llmorch.llm.stream import TextDelta

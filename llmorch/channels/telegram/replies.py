@@ -13,6 +13,9 @@ Ask me anything: I answer from your notes, and follow-up questions keep the conv
 
 /new — start a new conversation
 /mode [rag|agent|plain] — show or switch how questions are answered
+/model [NAME] — show or switch the model
+/tags [TAG,...|-] — show or set the tag filter (- clears it)
+/limit [N] — show or set the passages retrieved per question
 /sources — the sources of the last answer
 /run WORKFLOW [FIELD=VALUE ...] — run a workflow, e.g. `/run qa query="when do backups run?"`
 /help — this help"""

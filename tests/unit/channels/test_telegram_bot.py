@@ -171,7 +171,7 @@ async def test_run_starts_a_workflow_and_its_result_joins_the_conversation(
 
 async def test_help_lists_the_commands(telegram_api: BotApiStandIn) -> None:
     reply = await ask(telegram_api, "/help")
-    for command in ("/new", "/mode", "/sources", "/run", "/help"):
+    for command in ("/new", "/mode", "/model", "/tags", "/limit", "/sources", "/run", "/help"):
         assert command in reply.text
     assert (await ask(telegram_api, "/frobnicate")).text.startswith("Unknown command /frobnicate")
 
@@ -181,3 +181,41 @@ async def test_sources_lists_what_the_last_answer_found(telegram_api: BotApiStan
     await ask(telegram_api, "when do backups run?")
     listed = await ask(telegram_api, "/sources")
     assert listed.text.startswith("<b>Sources</b>\n[1] Backup strategy — <code>")
+
+
+async def test_tags_and_limit_narrow_this_chats_retrieval_and_are_saved(
+    telegram_api: BotApiStandIn, llm: ScriptedLlm, store: SessionStore
+) -> None:
+    def passages_sent() -> list[str]:
+        prompt = llm.requests[-1]["messages"][-1]["content"]
+        return [name for name in ("Backup strategy", "Garden") if name in prompt]
+
+    await ask(telegram_api, "restic backup and tomatoes")
+    assert passages_sent() == ["Backup strategy", "Garden"]
+    assert (await ask(telegram_api, "/limit 1")).text == "Limit: 1 passage"
+    await ask(telegram_api, "restic backup and tomatoes")
+    assert len(passages_sent()) == 1
+    assert (await ask(telegram_api, "/limit")).text == "Limit: 1 passage"
+    assert (
+        await ask(telegram_api, "/limit many")
+    ).text == "Give the number of passages, e.g. /limit 4"
+    assert (await ask(telegram_api, "/limit 99")).text.startswith("⚠️ limit 99 is out of range")
+
+    assert (await ask(telegram_api, "/tags")).text == "Tags: none (all notes)"
+    assert (await ask(telegram_api, "/tags #Garden, outdoors")).text == "Tags: Garden, outdoors"
+    await ask(telegram_api, "restic backup and tomatoes")
+    assert passages_sent() == []  # no note carries those tags
+    saved = store.load(f"telegram-{ALICE}")
+    assert saved is not None and (saved.tags, saved.limit) == (["Garden", "outdoors"], 1)
+    assert (await ask(telegram_api, "/tags -")).text == "Tags: none (all notes)"
+
+
+async def test_model_shows_and_switches_the_model_and_refuses_one_the_server_lacks(
+    telegram_api: BotApiStandIn, llm: ScriptedLlm, store: SessionStore
+) -> None:
+    assert (await ask(telegram_api, "/model")).text == "Model: scripted-model"
+    refused = await ask(telegram_api, "/model no-such-model")
+    assert refused.text.startswith("⚠️ model 'no-such-model' is not available")
+    assert (await ask(telegram_api, "/model scripted-model")).text == "Model: scripted-model"
+    saved = store.load(f"telegram-{ALICE}")
+    assert saved is not None and saved.model == "scripted-model"

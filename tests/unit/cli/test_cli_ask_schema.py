@@ -36,6 +36,39 @@ def test_schema_json_wraps_the_answer_with_sources_and_usage(
     assert data["mode"] == "json_schema" and data["attempts"] == 1
 
 
+def test_a_schema_answer_is_recorded_as_a_run_with_its_schema(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies.append(Reply(text='{"time": "02:30"}'))
+    result = cli("ask", "-q", "when do backups run?", "--schema", "time", "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    shown = cli("runs", "show", answer["run_id"], "--json")
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.stdout)
+    assert (record["workflow"], record["status"], record["trace_id"]) == (
+        "ask-structured",
+        "ok",
+        answer["trace_id"],
+    )
+    assert record["input"]["query"] == "when do backups run?"
+    assert record["input"]["answer_schema"]["required"] == ["time"]
+    assert record["output"]["answer"] == {"time": "02:30"}
+    assert record["retrievals"][0]["hits"][0]["path"] == answer["sources"][0]["path"]
+    refused = cli("runs", "rerun", answer["run_id"])
+    assert refused.exit_code == 10 and "not a workflow" in refused.stderr
+
+
+def test_a_failed_schema_answer_leaves_a_failed_run(
+    cli: Invoke, indexed: Path, llm: ScriptedLlm
+) -> None:
+    llm.replies += [Reply(text='{"when": "later"}')] * 3
+    assert cli("ask", "-q", "when?", "--schema", "time").exit_code == 5
+    listed = cli("runs", "list", "-w", "ask-structured", "--json")
+    [run] = json.loads(listed.stdout)
+    assert run["status"] == "failed"
+
+
 def test_an_answer_that_never_validates_fails_naming_the_field(
     cli: Invoke, indexed: Path, llm: ScriptedLlm
 ) -> None:

@@ -129,16 +129,34 @@ async def test_an_unreadable_token_file_fails_without_contacting_telegram(
     assert receiver.requests == []
 
 
-async def test_a_message_longer_than_telegram_allows_is_cut_with_a_marker(
+LONG_DIGEST = "\n\n".join(f"Note {n} changed: " + " ".join(["words"] * 150) for n in range(12))
+
+
+async def test_a_message_longer_than_telegram_allows_arrives_whole_in_numbered_parts(
     receiver: HttpReceiver, telegram: NotifyTarget
 ) -> None:
-    long = Notification.success("digest", "x" * 10_000, None)
-    assert all(d.ok for d in await deliver({"phone": telegram}, long))
-    text = receiver.requests[0].json()["text"]
-    assert len(text) <= MAX_CHARS
-    kept, marker = text.rsplit("\n", 1)
-    full = len("llmorch digest: done\n\n") + 10_000
-    assert marker == f"…[cut {full - len(kept)} chars]"
+    (delivery,) = await deliver(
+        {"phone": telegram}, Notification.success("digest", LONG_DIGEST, None)
+    )
+    assert delivery.ok
+    texts = [r.json()["text"] for r in receiver.requests]
+    assert len(texts) == 3 and all(len(text) <= MAX_CHARS for text in texts)
+    titles, bodies = zip(*(text.split("\n\n", 1) for text in texts), strict=True)
+    assert titles == tuple(f"llmorch digest: done ({n}/3)" for n in (1, 2, 3))
+    # Cut between paragraphs: every paragraph arrives once, in order, in one piece.
+    assert "\n\n".join(bodies) == LONG_DIGEST
+
+
+async def test_a_part_that_fails_is_retried_without_sending_the_earlier_parts_again(
+    receiver: HttpReceiver, telegram: NotifyTarget
+) -> None:
+    receiver.answers += [Answer(), telegram_error(429, "Too Many Requests: retry after 1", 1)]
+    waits = Waits()
+    long = Notification.success("digest", LONG_DIGEST, None)
+    (delivery,) = await deliver({"phone": telegram}, long, sleep=waits)
+    assert delivery.ok and delivery.attempts == 4 and waits.seconds == [1.0]
+    titles = [r.json()["text"].split("\n\n", 1)[0] for r in receiver.requests]
+    assert titles == [f"llmorch digest: done ({n}/3)" for n in (1, 2, 2, 3)]
 
 
 async def test_overwrite_mode_keeps_only_the_latest_result(tmp_path: Path) -> None:

@@ -105,6 +105,14 @@ async def test_reset_starts_a_new_session(runtime: Runtime, tmp_path: Path) -> N
     assert session.messages == [] and session.state.id != first_id
 
 
+def test_tags_are_read_as_typed_and_a_dash_clears_them(runtime: Runtime, tmp_path: Path) -> None:
+    session = ChatSession(runtime, SessionStore(tmp_path / "sessions"))
+    session.set_tags("#homelab, backup nas")
+    assert session.state.tags == ["homelab", "backup", "nas"]
+    session.set_tags(" - ")
+    assert session.state.tags == []
+
+
 async def test_switching_model_applies_from_the_next_question(
     config: Path, indexed: Path, llm: ScriptedLlm, tmp_path: Path
 ) -> None:
