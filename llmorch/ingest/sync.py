@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from llmorch.errors import IngestError, RetrievalError
 from llmorch.ingest.chunking import chunk_markdown
 from llmorch.ingest.markdown import parse_note, with_parent_tags
+from llmorch.ingest.note_fields import fields_text
 from llmorch.ingest.sources import Scan, SkipFile, SourceFile, decode_text, read_source, scan_source
 from llmorch.logging import logger
 from llmorch.retrieval import bm25
@@ -117,11 +118,11 @@ async def ingest(
     store = store or open_store(settings, collection, create=not dry_run)
     try:
         summary = IngestSummary(collection=store.collection, dry_run=dry_run)
-        manifest = await _prepare_collection(store, embedder, full=full, dry_run=dry_run)
+        manifest, fields = await _prepare_collection(store, embedder, full=full, dry_run=dry_run)
         roots = {Path(root) for root, _ in manifest} | {s.root for s in scans if s.only is None}
         roots |= {p.resolve() for p in cfg.paths}
         scans = [scan.rerooted(roots) for scan in scans]
-        run = _Run(store, embedder, cfg, manifest, summary, on_progress, dry_run)
+        run = _Run(store, embedder, cfg, manifest, summary, on_progress, dry_run, fields=fields)
         run.total = sum(len(s.files) for s in scans)
         for scan in scans:
             await run.sync_scan(scan)
@@ -149,8 +150,9 @@ async def ingest(
 
 async def _prepare_collection(
     store: VectorStore, embedder: DenseEmbedder | None, *, full: bool, dry_run: bool
-) -> dict[tuple[str, str], FileRecord]:
-    """Create or check the collection; return what it already holds (empty when rebuilding)."""
+) -> tuple[dict[tuple[str, str], FileRecord], bool]:
+    """Create or check the collection; return what it already holds (empty when rebuilding) and
+    whether its notes carry the fields vector."""
     model = embedder.model if embedder is not None else None
     if store.exists() and not full:
         meta = store.meta()
@@ -162,11 +164,17 @@ async def _prepare_collection(
             )
         size = await embedder.dimension() if embedder is not None and meta.hybrid else None
         meta.check_embedder(store.collection, model, size)
-        return store.manifest()
+        if not meta.fields_vector:
+            logger.warning(
+                "collection {!r} predates ranking by titles, aliases, tags and headings; "
+                "`llmorch ingest PATH --full` rebuilds it with them",
+                store.collection,
+            )
+        return store.manifest(), meta.fields_vector
     if not dry_run:
         size = await embedder.dimension() if embedder is not None else None
-        store.create(CollectionMeta(embedding_model=model, dense_size=size))
-    return {}
+        store.create(CollectionMeta(embedding_model=model, dense_size=size, fields_vector=True))
+    return {}, True
 
 
 class _Run:
@@ -181,6 +189,8 @@ class _Run:
         summary: IngestSummary,
         on_progress: Callable[[IngestProgress], None] | None,
         dry_run: bool,
+        *,
+        fields: bool,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -189,6 +199,7 @@ class _Run:
         self.summary = summary
         self.on_progress = on_progress
         self.dry_run = dry_run
+        self.fields = fields
         self.chunking = f"{cfg.chunk_size}/{cfg.chunk_overlap}"
         self.total = 0
         self.done = 0
@@ -289,22 +300,40 @@ class _Run:
             for i, chunk in enumerate(chunks)
         ]
         sparse = bm25.embed_documents([indexed_text(p) for p in payloads])
-        return [ChunkPoint(payload=p, sparse=s) for p, s in zip(payloads, sparse, strict=True)]
+        points = [ChunkPoint(payload=p, sparse=s) for p, s in zip(payloads, sparse, strict=True)]
+        if self.fields:
+            [named] = bm25.embed_documents([fields_text(payloads)])
+            points[0] = replace(points[0], fields=named)
+        return points
 
     async def _flush_batch(self) -> None:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        points = [p for prepared in batch for p in prepared.points]
         if self.embedder is not None:
-            vectors = await self.embedder.embed([indexed_text(p.payload) for p in points])
-            points = [
-                ChunkPoint(payload=p.payload, sparse=p.sparse, dense=v)
-                for p, v in zip(points, vectors, strict=True)
-            ]
+            points = await self._with_dense(self.embedder, batch)
+        else:
+            points = [p for prepared in batch for p in prepared.points]
         root = str(batch[0].file.root)
         self.store.replace_files(root, [p.file.rel for p in batch], points)
         self.summary.chunks_written += len(points)
+
+    @staticmethod
+    async def _with_dense(embedder: DenseEmbedder, batch: list[_Prepared]) -> list[ChunkPoint]:
+        """Dense vectors for every chunk and, on each note's first chunk when the index has
+        fields vectors, for the note's names too: one embedding call for both."""
+        points = [p for prepared in batch for p in prepared.points]
+        names = [
+            fields_text([p.payload for p in prepared.points])
+            for prepared in batch
+            if prepared.points[0].fields is not None
+        ]
+        vectors = await embedder.embed([indexed_text(p.payload) for p in points] + names)
+        name_vectors = iter(vectors[len(points) :])
+        return [
+            replace(p, dense=v, fields_dense=next(name_vectors) if p.fields is not None else None)
+            for p, v in zip(points, vectors[: len(points)], strict=True)
+        ]
 
     def _unchanged(self) -> Action:
         self.summary.unchanged += 1

@@ -14,10 +14,11 @@ from filelock import FileLock, Timeout
 from llmorch.errors import IndexMissingError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
+    DENSE_FIELDS_VECTOR,
     DENSE_VECTOR,
+    FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
     MANIFEST_FIELDS,
-    RRF_K,
     SPARSE_VECTOR,
     ChunkPoint,
     CollectionMeta,
@@ -125,17 +126,19 @@ class EdgeStore:
         import qdrant_edge as qe
 
         self.drop()
-        vectors: dict[str, qe.EdgeVectorParams] = {}
-        if meta.dense_size is not None:
-            vectors[DENSE_VECTOR] = qe.EdgeVectorParams(
-                size=meta.dense_size, distance=qe.Distance.Cosine
-            )
+        vectors: dict[str, qe.EdgeVectorParams] = {
+            name: qe.EdgeVectorParams(size=size, distance=qe.Distance.Cosine)
+            for name, size in meta.dense_vectors().items()
+        }
         # No write-ahead log: every open (each `search`) would scan and replay it, about 100 ms
         # on a 20k-chunk index. Writes are flushed as they are made instead (`_write`), so a
         # killed ingest leaves what it had written, as the log would have.
         config = qe.EdgeConfig(
             vectors=vectors,
-            sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            sparse_vectors={
+                name: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)
+                for name in meta.sparse_vectors()
+            },
             wal_enabled=False,
         )
         shard = self._call(qe.EdgeShard.create, str(self._dir / SHARD_DIR), config)
@@ -203,28 +206,12 @@ class EdgeStore:
         import qdrant_edge as qe
 
         shard = self._open_shard()
-        arms = [qe.Query.Nearest(_vector(v), using=name) for name, v, _ in query.arms()]
-        filter_ = _search_filter(query)
-        if len(arms) == 1:
-            request = qe.QueryRequest(
-                limit=query.limit,
-                query=arms[0],
-                filter=filter_,
-                score_threshold=query.score_threshold,
-                with_payload=True,
-            )
-        else:
-            request = qe.QueryRequest(
-                limit=query.limit,
-                prefetches=[
-                    qe.Prefetch(limit=query.prefetch_limit, query=arm, filter=filter_)
-                    for arm in arms
-                ],
-                query=qe.Fusion.Rrf(k=RRF_K, weights=[w for _, _, w in query.arms()]),  # pyright: ignore[reportArgumentType] - stub omits nested Fusion classes
-                filter=filter_,
-                score_threshold=query.score_threshold,
-                with_payload=True,
-            )
+        request = qe.QueryRequest(
+            limit=query.limit,
+            query=qe.Query.Nearest(_vector(query.vector), using=query.using),
+            filter=_search_filter(query),
+            with_payload=True,
+        )
         points = self._call(shard.query, request)
         return [hit_from_payload(p.payload or {}, p.score) for p in points]
 
@@ -300,6 +287,10 @@ def _to_point(point: ChunkPoint) -> qe.Point:
     }
     if point.dense is not None:
         vector[DENSE_VECTOR] = point.dense
+    if point.fields is not None:
+        vector[FIELDS_VECTOR] = qe.SparseVector(point.fields.indices, point.fields.values)
+    if point.fields_dense is not None:
+        vector[DENSE_FIELDS_VECTOR] = point.fields_dense
     return qe.Point(point.id, vector, point.payload.model_dump())
 
 

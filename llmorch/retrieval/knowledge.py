@@ -18,7 +18,8 @@ from llmorch.retrieval import bm25
 from llmorch.retrieval.backend import open_store
 from llmorch.retrieval.hits import SearchHit, SearchRequest
 from llmorch.retrieval.links import LINK_FIELDS, LinkGraph, RelatedNote
-from llmorch.retrieval.schema import CollectionMeta, StoreQuery
+from llmorch.retrieval.ranking import RankQuery, rank
+from llmorch.retrieval.schema import CollectionMeta
 from llmorch.retrieval.snippet import make_snippet
 from llmorch.retrieval.store import VectorStore
 from llmorch.runs.observer import RetrievalRecord, RetrievedHit, current_observer
@@ -124,9 +125,12 @@ class KnowledgeBase:
                 f"collection {name!r} has no dense vectors to search by meaning",
                 hint="configure `embedding` and rebuild with `llmorch ingest PATH --full`",
             )
-        query = StoreQuery(
-            sparse=None if request.arms == "semantic" else bm25.embed_query(request.query),
+        sparse = None if request.arms == "semantic" else bm25.embed_query(request.query)
+        query = RankQuery(
+            sparse=sparse,
             dense=dense,
+            fields=sparse if meta.fields_vector else None,
+            dense_fields=dense if meta.fields_vector else None,
             limit=max(request.limit, self._reranker.candidates)
             if self._reranker
             else request.limit,
@@ -192,7 +196,7 @@ class KnowledgeBase:
 
     @_holding_shard
     def _linked_hits(
-        self, collection: str, query: StoreQuery, hits: list[SearchHit], count: int
+        self, collection: str, query: RankQuery, hits: list[SearchHit], count: int
     ) -> list[SearchHit]:
         """For up to `count` notes the hits link to or are linked from, the note's chunk that best
         matches the query: what the hits point at, found by the same query, as further context."""
@@ -209,8 +213,8 @@ class KnowledgeBase:
                     neighbours.append(note.path)
         if not neighbours:
             return []
-        found = store.query(
-            replace(query, paths=neighbours, limit=len(neighbours) * _CHUNKS_PER_NEIGHBOUR)
+        found = rank(
+            store, replace(query, paths=neighbours, limit=len(neighbours) * _CHUNKS_PER_NEIGHBOUR)
         )
         best: dict[str, SearchHit] = {}
         for chunk in found:  # best first: the first chunk of each note is its best
@@ -218,9 +222,9 @@ class KnowledgeBase:
         return list(best.values())[:count]
 
     @_holding_shard
-    def _query(self, collection: str, query: StoreQuery) -> tuple[VectorStore, list[SearchHit]]:
+    def _query(self, collection: str, query: RankQuery) -> tuple[VectorStore, list[SearchHit]]:
         store, _ = self._open_for_search(collection)
-        return store, store.query(query)
+        return store, rank(store, query)
 
     @_holding_shard
     def _open_for_search(self, collection: str | None) -> tuple[VectorStore, CollectionMeta]:

@@ -13,12 +13,27 @@ from llmorch.errors import RetrievalError
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"
+FIELDS_VECTOR = "fields"
+"""BM25 over what names a note (title, aliases, tags, file path, heading paths), held by the note's
+first chunk only: its IDF is then counted over notes, and a note's name is one signal, not a word
+repeated in each of its chunks."""
+DENSE_FIELDS_VECTOR = "fields_dense"
+"""The same names embedded, on the same first chunk, in indexes with dense vectors."""
 SCHEMA_VERSION = 1
 RRF_K = 5
 """Reciprocal-rank-fusion constant. Small, so a chunk one arm ranks first counts for much more than
 its tenth: each arm fetches only a few dozen chunks, where the usual 60 (made for long lists) made
 ranks 1 and 10 almost equal. bench/retrieval_quality.py hybrid MRR@10: k=60 0.779, 10 0.840,
 5 0.877, 2 0.832 (k chosen on that set; the held-out set is measured apart)."""
+FIELDS_BOOST = 0.5
+"""How much a note's fields BM25 adds to the body BM25 of each of its chunks. The body arm counts
+the title once per chunk, so in a long note it is a common word; this gives it (and the headings
+elsewhere in the note) their own weight. bench/retrieval_quality.py MRR@10 for boosts 0, 0.3,
+0.5, 0.7, 1: BM25 0.696, 0.717, 0.737, 0.741, 0.732; hybrid 0.877, 0.877, 0.892, 0.878, 0.876."""
+DENSE_FIELDS_BOOST = 0.25
+"""How much the cosine of a note's embedded names adds to each of its chunks' dense cosine.
+bench/retrieval_quality.py MRR@10 for 0, 0.1, 0.25, 0.5, 1: dense 0.793, 0.817, 0.830, 0.849,
+0.803; hybrid 0.892, 0.892, 0.898, 0.898, 0.863 (0.25: well short of where it falls off)."""
 ARM_WEIGHTS = {SPARSE_VECTOR: 1.0, DENSE_VECTOR: 1.0}
 """Weighted RRF: how much each arm's ranking counts. Equal: bench/retrieval_quality.py found no
 weighting that helps beyond noise (dense 2.0: hybrid MRR@10 0.780 vs 0.779)."""
@@ -66,6 +81,10 @@ class ChunkPoint:
     payload: ChunkPayload
     sparse: SparseVec
     dense: list[float] | None = None
+    fields: SparseVec | None = None
+    """The note's fields vector, on its first chunk only (see FIELDS_VECTOR)."""
+    fields_dense: list[float] | None = None
+    """The note's names embedded, beside `fields` when the index has dense vectors."""
 
     @property
     def id(self) -> str:
@@ -74,28 +93,18 @@ class ChunkPoint:
 
 @dataclass(frozen=True)
 class StoreQuery:
-    """A search already turned into vectors; stores only translate it into their client's types."""
+    """One arm of a search: a vector to rank by, and the filters. Stores only translate it into their
+    client's types; fusing arms is retrieval/ranking.py's work, the same for every store."""
 
-    sparse: SparseVec | None
-    """None asks the dense arm alone (which must then be set)."""
-    dense: list[float] | None = None
+    using: str
+    """The named vector: SPARSE_VECTOR, FIELDS_VECTOR, DENSE_VECTOR or DENSE_FIELDS_VECTOR."""
+    vector: SparseVec | list[float]
     limit: int = 6
     tags: list[str] = field(default_factory=list[str])
     tag_mode: Literal["any", "all"] = "any"
     path_prefix: str | None = None
-    score_threshold: float | None = None
     paths: list[str] = field(default_factory=list[str])
     """Only chunks of these notes (paths in the vault), when not empty."""
-
-    def arms(self) -> list[tuple[str, SparseVec | list[float], float]]:
-        """(vector name, query vector, RRF weight) for each arm this query asks."""
-        vectors = {SPARSE_VECTOR: self.sparse, DENSE_VECTOR: self.dense}
-        return [(name, v, ARM_WEIGHTS[name]) for name, v in vectors.items() if v is not None]
-
-    @property
-    def prefetch_limit(self) -> int:
-        # Each arm of a hybrid query fetches more than the final limit so fusion has room to rerank.
-        return max(self.limit * 4, 20)
 
 
 @dataclass
@@ -143,10 +152,25 @@ class CollectionMeta(BaseModel):
     schema_version: int = SCHEMA_VERSION
     embedding_model: str | None = None
     dense_size: int | None = None
+    fields_vector: bool = False
+    """Whether notes carry the FIELDS_VECTOR (and, when hybrid, the DENSE_FIELDS_VECTOR). Indexes
+    made before them have none (and say nothing): they are still searched, by the chunks' vectors
+    alone, until `ingest --full` rebuilds them."""
 
     @property
     def hybrid(self) -> bool:
         return self.dense_size is not None
+
+    def sparse_vectors(self) -> list[str]:
+        """The sparse vectors this collection's points hold (all with the IDF modifier)."""
+        return [SPARSE_VECTOR, FIELDS_VECTOR] if self.fields_vector else [SPARSE_VECTOR]
+
+    def dense_vectors(self) -> dict[str, int]:
+        """The dense vectors (cosine) this collection's points hold, with their size."""
+        if self.dense_size is None:
+            return {}
+        names = [DENSE_VECTOR, DENSE_FIELDS_VECTOR] if self.fields_vector else [DENSE_VECTOR]
+        return dict.fromkeys(names, self.dense_size)
 
     def check_embedder(self, collection: str, model: str | None, size: int | None) -> None:
         """Raise unless vectors from this embedder (or none) can go into or query this collection."""

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from llmorch.errors import ConfigError, IndexMissingError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
+    DENSE_FIELDS_VECTOR,
     DENSE_VECTOR,
+    FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
     MANIFEST_FIELDS,
-    RRF_K,
     SPARSE_VECTOR,
     ChunkPoint,
     CollectionMeta,
@@ -85,17 +86,16 @@ class ServerStore:
         from qdrant_client import models
 
         self.drop()
-        vectors: dict[str, models.VectorParams] = {}
-        if meta.dense_size is not None:
-            vectors[DENSE_VECTOR] = models.VectorParams(
-                size=meta.dense_size, distance=models.Distance.COSINE
-            )
         self._call(
             self._client.create_collection,
             self._collection,
-            vectors_config=vectors,
+            vectors_config={
+                name: models.VectorParams(size=size, distance=models.Distance.COSINE)
+                for name, size in meta.dense_vectors().items()
+            },
             sparse_vectors_config={
-                SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                name: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                for name in meta.sparse_vectors()
             },
             metadata={META_KEY: meta.model_dump()},
         )
@@ -168,40 +168,15 @@ class ServerStore:
                 return
 
     def query(self, query: StoreQuery) -> list[SearchHit]:
-        from qdrant_client import models
-
-        arms = [(_vector(v), name) for name, v, _ in query.arms()]
-        filter_ = _search_filter(query)
-        if len(arms) == 1:
-            [(vector, using)] = arms
-            response = self._call(
-                self._client.query_points,
-                self._collection,
-                query=vector,
-                using=using,
-                query_filter=filter_,
-                limit=query.limit,
-                score_threshold=query.score_threshold,
-                with_payload=True,
-            )
-        else:
-            response = self._call(
-                self._client.query_points,
-                self._collection,
-                prefetch=[
-                    models.Prefetch(
-                        query=vector, using=using, limit=query.prefetch_limit, filter=filter_
-                    )
-                    for vector, using in arms
-                ],
-                query=models.RrfQuery(
-                    rrf=models.Rrf(k=RRF_K, weights=[w for *_, w in query.arms()])
-                ),
-                query_filter=filter_,
-                limit=query.limit,
-                score_threshold=query.score_threshold,
-                with_payload=True,
-            )
+        response = self._call(
+            self._client.query_points,
+            self._collection,
+            query=_vector(query.vector),
+            using=query.using,
+            query_filter=_search_filter(query),
+            limit=query.limit,
+            with_payload=True,
+        )
         return [hit_from_payload(p.payload or {}, p.score) for p in response.points]
 
     def count(self) -> int:
@@ -236,6 +211,12 @@ def _to_point(point: ChunkPoint) -> models.PointStruct:
     }
     if point.dense is not None:
         vector[DENSE_VECTOR] = point.dense
+    if point.fields is not None:
+        vector[FIELDS_VECTOR] = models.SparseVector(
+            indices=point.fields.indices, values=point.fields.values
+        )
+    if point.fields_dense is not None:
+        vector[DENSE_FIELDS_VECTOR] = point.fields_dense
     return models.PointStruct(id=point.id, vector=vector, payload=point.payload.model_dump())
 
 

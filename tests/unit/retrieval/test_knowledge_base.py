@@ -56,9 +56,11 @@ async def test_hybrid_search_over_an_ingested_vault_uses_the_embedding_endpoint(
     settings = make_settings(tmp_path, embedding_server)
     summary = await ingest([vault], settings)
     assert summary.chunks_written == 3
-    # Dimension probe, then the 3 chunks in batches of 2 (in flight together, in either order).
+    # Dimension probe, then the 3 chunks and the 3 notes' names (title, tags, path, headings) in
+    # batches of 2, in flight together, in either order.
     probe, *batches = embedding_server.batches
-    assert (len(probe), sorted(len(b) for b in batches)) == (1, [1, 2])
+    assert (len(probe), sorted(len(b) for b in batches)) == (1, [2, 2, 2])
+    assert "Backups\ninfra\ntech/backup\nSchedule" in [t for b in batches for t in b]
 
     store = EdgeStore.open(settings.store.edge_path(), "notes")
     meta = store.meta()

@@ -15,7 +15,16 @@ from embedding_server import bag_of_words_vector
 from llmorch.errors import ConfigError, RetrievalError
 from llmorch.retrieval import bm25
 from llmorch.retrieval.edge import EdgeStore
-from llmorch.retrieval.schema import RRF_K, ChunkPayload, ChunkPoint, CollectionMeta, StoreQuery
+from llmorch.retrieval.ranking import RankQuery, rank
+from llmorch.retrieval.schema import (
+    DENSE_VECTOR,
+    RRF_K,
+    SPARSE_VECTOR,
+    ChunkPayload,
+    ChunkPoint,
+    CollectionMeta,
+    StoreQuery,
+)
 from llmorch.retrieval.server import ServerStore
 from llmorch.retrieval.store import VectorStore
 
@@ -76,9 +85,16 @@ def fill(store: VectorStore, *, dense: bool) -> None:
         store.replace_files(ROOT, [path], make_points(path, dense=dense))
 
 
-def query(text: str, *, dense: bool = False, **kwargs: object) -> StoreQuery:
+def query(text: str, **kwargs: object) -> StoreQuery:
+    """One store arm: BM25."""
+    return StoreQuery(SPARSE_VECTOR, bm25.embed_query(text), **kwargs)  # type: ignore[arg-type]
+
+
+def ranked(store: VectorStore, text: str, *, dense: bool = False, **kwargs: object) -> list[str]:
+    """The paths a whole search ranks: BM25, fused with the dense arm when `dense`."""
     vector = bag_of_words_vector(text) if dense else None
-    return StoreQuery(sparse=bm25.embed_query(text), dense=vector, **kwargs)  # type: ignore[arg-type]
+    search = RankQuery(sparse=bm25.embed_query(text), dense=vector, **kwargs)  # type: ignore[arg-type]
+    return [hit.path for hit in rank(store, search)]
 
 
 def test_missing_collection_tells_the_user_to_ingest(backend: VectorStore) -> None:
@@ -99,10 +115,22 @@ def test_bm25_search_returns_the_matching_chunk_with_citation_fields(backend: Ve
     assert all(h.path != "code/rust.md" for h in hits)
 
 
+def test_dense_arm_ranks_by_the_dense_vector(backend: VectorStore) -> None:
+    fill(backend, dense=True)
+    hits = backend.query(StoreQuery(DENSE_VECTOR, bag_of_words_vector("borrow checker"), limit=2))
+    assert [h.path for h in hits][:1] == ["code/rust.md"]
+    assert len(hits) == 2
+
+
 def test_hybrid_search_fuses_dense_and_bm25(backend: VectorStore) -> None:
     fill(backend, dense=True)
     assert backend.meta().hybrid
-    hits = backend.query(query("borrow checker ownership", dense=True, limit=2))
+    search = RankQuery(
+        sparse=bm25.embed_query("borrow checker ownership"),
+        dense=bag_of_words_vector("borrow checker ownership"),
+        limit=2,
+    )
+    hits = rank(backend, search)
     assert hits[0].path == "code/rust.md"
     assert len(hits) == 2
     # RRF sums 1/(k + rank) over the arms (rank from 0): first in both the dense and BM25 lists.
@@ -121,8 +149,8 @@ def test_tag_filter_matches_any_or_all(backend: VectorStore) -> None:
 
 def test_path_prefix_filter_keeps_one_folder(backend: VectorStore) -> None:
     fill(backend, dense=True)
-    hits = backend.query(query("fox dog asyncio borrow", dense=True, limit=10, path_prefix="code/"))
-    assert {h.path for h in hits} == {"code/python.md", "code/rust.md"}
+    paths = ranked(backend, "fox dog asyncio borrow", dense=True, limit=10, path_prefix="code/")
+    assert set(paths) == {"code/python.md", "code/rust.md"}
 
 
 def test_score_threshold_drops_weak_hits(backend: VectorStore) -> None:
@@ -130,7 +158,7 @@ def test_score_threshold_drops_weak_hits(backend: VectorStore) -> None:
     everything = backend.query(query("fox voles dog", limit=10))
     assert len(everything) == 2
     cut = (everything[0].score + everything[1].score) / 2
-    assert len(backend.query(query("fox voles dog", limit=10, score_threshold=cut))) == 1
+    assert len(ranked(backend, "fox voles dog", limit=10, score_threshold=cut)) == 1
 
 
 def test_replacing_a_file_leaves_no_stale_chunks(backend: VectorStore) -> None:
