@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 from retrieval import SECTIONS_PER_NOTE, WORDS, write_corpus  # bench/ is the script's folder
+from startup import user_environ
 
 from llmorch.config import load_config
 from llmorch.retrieval.hits import SearchRequest
@@ -64,7 +65,7 @@ async def mcp_session(config: Path) -> AsyncIterator[Any]:
     from mcp import ClientSession
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
-    env = {**os.environ, "LLMORCH_CONFIG": str(config)}
+    env = {**user_environ(), "LLMORCH_CONFIG": str(config)}
     params = StdioServerParameters(command=str(LLMORCH), args=["mcp"], env=env)
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
@@ -110,7 +111,7 @@ async def main() -> None:
             ),
             encoding="utf-8",
         )
-        env = {**os.environ, "LLMORCH_CONFIG": str(config)}
+        env = {**user_environ(), "LLMORCH_CONFIG": str(config)}
         ingest = [str(LLMORCH), "ingest"]
         await asyncio.to_thread(subprocess.run, ingest, env=env, check=True, capture_output=True)
         queries = [" ".join(rng.choice(WORDS) for _ in range(3)) for _ in range(args.queries)]

@@ -106,6 +106,13 @@ for _ in client.chat.completions.create(model=sys.argv[3], messages=messages, st
 """
 
 
+def user_environ() -> dict[str, str]:
+    """This environment as a user's shell has it: Python writes bytecode caches. A sandbox that
+    sets PYTHONDONTWRITEBYTECODE makes every run recompile llmorch's own modules (50-100 ms),
+    which no installed llmorch pays after its first run."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def ensure_llm() -> tuple[Path | None, str]:
     """The `llm` executable from its own venv, installing it once; or None and why not."""
     exe = LLM_VENV / "bin" / "llm"
@@ -178,7 +185,7 @@ def main() -> None:
         }
         config.write_text(yaml.safe_dump(settings), "utf-8")
         env = {
-            **os.environ,
+            **user_environ(),
             "LLMORCH_CONFIG": str(config),
             "NO_COLOR": "1",
             "XDG_DATA_HOME": str(root / "data"),
