@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from embedding_server import EmbeddingServer
@@ -259,3 +260,34 @@ async def test_an_embedding_setup_that_does_not_match_the_index_is_a_warning(
     assert len(warnings) == 1
     assert "searching with BM25 only, not hybrid" in warnings[0]
     assert ("no `embedding` section" in warnings[0]) is built_hybrid
+
+
+async def test_indexed_roots_are_read_once_and_again_after_the_index_was_closed(
+    tmp_path: Path, vault: Path
+) -> None:
+    settings = make_settings(tmp_path, None)
+    await ingest([vault], settings)
+    kb = KnowledgeBase.open(settings)
+    try:
+        reads: list[int] = []
+        store = EdgeStore.manifest
+
+        def counted(self: EdgeStore) -> Any:
+            reads.append(1)
+            return store(self)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(EdgeStore, "manifest", counted)
+            assert kb.indexed_roots() == [vault]
+            assert kb.indexed_roots() == [vault]
+            assert len(reads) == 1  # a server's read_note asks on every call
+            kb.close()  # as when an ingest waits for the index
+            other = tmp_path / "other"
+            other.mkdir()
+            (other / "note.md").write_text("# Other\n\nMore text.\n", encoding="utf-8")
+            await ingest([other], settings)
+            reads.clear()  # the ingest read it too
+            assert kb.indexed_roots() == sorted([vault, other])
+            assert len(reads) == 1
+    finally:
+        await kb.aclose()
