@@ -115,7 +115,7 @@ class RunStore:
                 self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
             try:
-                db.execute("PRAGMA journal_mode=WAL")
+                _use_wal(db)
                 # WAL with NORMAL keeps every commit atomic; only the last ones may be lost on power
                 # loss, and the run they belong to then reads as interrupted.
                 db.execute("PRAGMA synchronous=NORMAL")
@@ -315,3 +315,17 @@ def _summary(row: sqlite3.Row) -> dict[str, Any]:
         None if ended is None else round((ended - record["started_at"]) * 1000, 1)
     )
     return record
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to write-ahead logging, which then stays in it. Two processes (or a run and
+    a reader) opening a new file at once both try the switch, and SQLite refuses the second with
+    "database is locked" at once instead of waiting: wait for it here, as any write would."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -185,3 +186,29 @@ def test_ids_sort_in_the_order_runs_started_even_within_one_millisecond() -> Non
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert all(len(i) == 26 for i in ids)
+
+
+def test_first_openers_of_a_new_database_at_once_all_get_it(tmp_path: Path) -> None:
+    # The first opener switches the file to WAL; SQLite refused a second switcher at once with
+    # "database is locked" (about 1 open in 160 here), which turned run records off for good.
+    failures: list[BaseException] = []
+    for trial in range(300):
+        path = tmp_path / f"runs-{trial}.db"
+        start = threading.Barrier(4)
+
+        def open_it(path: Path = path, start: threading.Barrier = start) -> None:
+            store = RunStore(path)
+            start.wait()
+            try:
+                store.connect()
+            except BaseException as exc:
+                failures.append(exc)
+            finally:
+                store.close()
+
+        openers = [threading.Thread(target=open_it) for _ in range(4)]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join()
+    assert failures == []
