@@ -14,12 +14,8 @@ from filelock import FileLock, Timeout
 from llmorch.errors import IndexMissingError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
-    DENSE_FIELDS_VECTOR,
-    DENSE_VECTOR,
-    FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
     MANIFEST_FIELDS,
-    SPARSE_VECTOR,
     ChunkPoint,
     CollectionMeta,
     FileRecord,
@@ -283,14 +279,8 @@ def _to_point(point: ChunkPoint) -> qe.Point:
     import qdrant_edge as qe
 
     vector: dict[str, qe.NamedVector] = {
-        SPARSE_VECTOR: qe.SparseVector(point.sparse.indices, point.sparse.values)
+        name: _vector(v) for name, v in point.named_vectors().items()
     }
-    if point.dense is not None:
-        vector[DENSE_VECTOR] = point.dense
-    if point.fields is not None:
-        vector[FIELDS_VECTOR] = qe.SparseVector(point.fields.indices, point.fields.values)
-    if point.fields_dense is not None:
-        vector[DENSE_FIELDS_VECTOR] = point.fields_dense
     return qe.Point(point.id, vector, point.payload.model_dump())
 
 

@@ -90,6 +90,16 @@ class ChunkPoint:
     def id(self) -> str:
         return point_id(self.payload.root, self.payload.path, self.payload.chunk_index)
 
+    def named_vectors(self) -> dict[str, SparseVec | list[float]]:
+        """The vectors this point holds, by the names the collection gives them."""
+        named = {
+            SPARSE_VECTOR: self.sparse,
+            DENSE_VECTOR: self.dense,
+            FIELDS_VECTOR: self.fields,
+            DENSE_FIELDS_VECTOR: self.fields_dense,
+        }
+        return {name: vector for name, vector in named.items() if vector is not None}
+
 
 @dataclass(frozen=True)
 class StoreQuery:

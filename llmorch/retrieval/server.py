@@ -10,12 +10,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from llmorch.errors import ConfigError, IndexMissingError, RetrievalError
 from llmorch.retrieval.hits import SearchHit
 from llmorch.retrieval.schema import (
-    DENSE_FIELDS_VECTOR,
-    DENSE_VECTOR,
-    FIELDS_VECTOR,
     KEYWORD_INDEXED_FIELDS,
     MANIFEST_FIELDS,
-    SPARSE_VECTOR,
     ChunkPoint,
     CollectionMeta,
     FileRecord,
@@ -207,16 +203,8 @@ def _to_point(point: ChunkPoint) -> models.PointStruct:
     from qdrant_client import models
 
     vector: dict[str, models.Vector] = {
-        SPARSE_VECTOR: models.SparseVector(indices=point.sparse.indices, values=point.sparse.values)
+        name: _vector(v) for name, v in point.named_vectors().items()
     }
-    if point.dense is not None:
-        vector[DENSE_VECTOR] = point.dense
-    if point.fields is not None:
-        vector[FIELDS_VECTOR] = models.SparseVector(
-            indices=point.fields.indices, values=point.fields.values
-        )
-    if point.fields_dense is not None:
-        vector[DENSE_FIELDS_VECTOR] = point.fields_dense
     return models.PointStruct(id=point.id, vector=vector, payload=point.payload.model_dump())
 
 
